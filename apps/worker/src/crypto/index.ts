@@ -1,0 +1,2 @@
+export { DecryptionError, Keyring } from './envelope.js';
+export type { Envelope, KeyringKey } from './envelope.js';
