@@ -1,0 +1,403 @@
+import { ConflictError } from '@wagate/contracts';
+import type { BlobStore } from '@wagate/storage';
+import type { Keyring } from '../crypto/index.js';
+import type { Logger } from '../logger.js';
+import { LruMap } from './lru-map.js';
+
+/** Thrown when a newer owner (higher epoch) has claimed the session: this worker must drop it. */
+export class StaleEpochError extends ConflictError {
+  constructor(
+    readonly sessionId: string,
+    readonly epoch: number,
+    readonly currentEpoch: number | null,
+  ) {
+    super(
+      currentEpoch === null
+        ? `Session ${sessionId}: auth state was removed; epoch ${epoch} may no longer write.`
+        : `Session ${sessionId}: epoch ${epoch} is stale (now ${currentEpoch}).`,
+      'STALE_EPOCH',
+    );
+  }
+}
+
+/** One Signal key change; `value: null` deletes the key. Values are already serialized text. */
+export interface KeyChange {
+  type: string;
+  id: string;
+  value: string | null;
+}
+
+export interface AuthStateStoreOptions {
+  blobs: BlobStore;
+  keyring: Keyring;
+  sessionId: string;
+  /** The session's placement epoch; a marker with a higher one fences this store. */
+  epoch: number;
+  workerId: string;
+  /** Upper bound a key write waits so concurrent `setKeys` calls share one flush. */
+  flushDelayMs?: number;
+  /** Decoded key values (and known misses) kept in memory. */
+  cacheSize?: number;
+  /** Parallel blob writes per flush (S3 is latency-bound, a filesystem is not). */
+  writeConcurrency?: number;
+  logger?: Logger;
+  /** Called once when a write finds a newer epoch; the owner should stop the session. */
+  onFenced?: (error: StaleEpochError) => void;
+}
+
+export interface AuthStateStats {
+  credsWrites: number;
+  keyFlushes: number;
+  keysWritten: number;
+  keysDeleted: number;
+  /** Longest time a key change waited before its flush began (the measured batch bound). */
+  maxBatchWaitMs: number;
+  blobReads: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const MISSING = Symbol('missing');
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Object keys allow few characters everywhere (filesystem and S3): keep letters, digits, `_@-`, escape the rest. */
+export function encodeKeyId(id: string): string {
+  return id.replace(/[^A-Za-z0-9_@-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** Paths of one session's auth state in the BlobStore. */
+export function authPaths(sessionId: string): { root: string; creds: string; keys: string; epoch: string; key(type: string, id: string): string } {
+  const root = `auth/${sessionId}/`;
+  return {
+    root,
+    creds: `${root}creds.json`,
+    keys: `${root}keys/`,
+    epoch: `${root}epoch`,
+    key: (type, id) => `${root}keys/${encodeKeyId(type)}/${encodeKeyId(id)}.json`,
+  };
+}
+
+/**
+ * Encrypted, fenced persistence of one session's credentials and Signal keys. Knows nothing of
+ * Baileys: values are text the caller serialized. Creds writes are coalesced (latest wins, one in
+ * flight); key writes are batched for at most `flushDelayMs` (or until the flush in flight ends).
+ *
+ * Fencing: the epoch marker is read before every flush. Remaining race: a flush that passed the
+ * check may still land after a newer owner wrote its marker (one flush duration, typically a
+ * few ms on a filesystem, tens of ms on S3). The gateway closes it by granting a session to a new
+ * worker only after the old worker's lease has expired, and the worker stops its sessions when it
+ * cannot renew that lease.
+ */
+export class AuthStateStore {
+  readonly sessionId: string;
+  readonly epoch: number;
+  readonly paths: ReturnType<typeof authPaths>;
+  readonly #blobs: BlobStore;
+  readonly #keyring: Keyring;
+  readonly #workerId: string;
+  readonly #flushDelayMs: number;
+  readonly #writeConcurrency: number;
+  readonly #logger: Logger | undefined;
+  readonly #onFenced: ((error: StaleEpochError) => void) | undefined;
+  readonly #cache: LruMap<string, string | typeof MISSING>;
+
+  #fenced: StaleEpochError | null = null;
+  #closed = false;
+
+  #credsPending: string | undefined;
+  #credsRequested = 0;
+  #credsWritten = 0;
+  #credsLoop: Promise<void> | null = null;
+  #credsWaiters: (Waiter & { version: number })[] = [];
+
+  #pending = new Map<string, KeyChange & { since: number }>();
+  #inflight = new Map<string, string | null>();
+  #keyWaiters: Waiter[] = [];
+  #keyTimer: NodeJS.Timeout | null = null;
+  #keyLoop: Promise<void> | null = null;
+
+  readonly stats: AuthStateStats = { credsWrites: 0, keyFlushes: 0, keysWritten: 0, keysDeleted: 0, maxBatchWaitMs: 0, blobReads: 0 };
+
+  constructor(options: AuthStateStoreOptions) {
+    if (!SESSION_ID.test(options.sessionId)) throw new Error(`Invalid session id "${options.sessionId}".`);
+    if (!Number.isSafeInteger(options.epoch) || options.epoch < 0) throw new Error(`Invalid epoch ${options.epoch}.`);
+    this.sessionId = options.sessionId;
+    this.epoch = options.epoch;
+    this.paths = authPaths(options.sessionId);
+    this.#blobs = options.blobs;
+    this.#keyring = options.keyring;
+    this.#workerId = options.workerId;
+    this.#flushDelayMs = options.flushDelayMs ?? 50;
+    this.#writeConcurrency = options.writeConcurrency ?? 16;
+    this.#logger = options.logger;
+    this.#onFenced = options.onFenced;
+    this.#cache = new LruMap(options.cacheSize ?? 5000);
+  }
+
+  /** True once a newer epoch was seen; every later write is refused. */
+  get fenced(): boolean {
+    return this.#fenced !== null;
+  }
+
+  /**
+   * Takes the session for this epoch: refuses when the marker holds a higher epoch (or the same
+   * epoch for another worker), otherwise writes the marker so older owners are fenced.
+   */
+  async claim(): Promise<void> {
+    const marker = await this.#readMarker();
+    if (marker !== null && (marker.epoch > this.epoch || (marker.epoch === this.epoch && marker.workerId !== this.#workerId))) {
+      throw this.#fence(marker.epoch);
+    }
+    await this.#blobs.put(this.paths.epoch, JSON.stringify({ epoch: this.epoch, workerId: this.#workerId, at: new Date().toISOString() }), {
+      contentType: 'application/json',
+    });
+  }
+
+  /** The stored creds text, or null for a session that never paired (or was logged out). */
+  async readCreds(): Promise<string | null> {
+    if (this.#credsPending !== undefined) return this.#credsPending;
+    const blob = await this.#blobs.get(this.paths.creds);
+    this.stats.blobReads++;
+    return blob === null ? null : this.#keyring.open(blob, this.paths.creds).toString('utf8');
+  }
+
+  /** Persists creds; resolves when this version (or a later one) is stored. */
+  writeCreds(text: string): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return Promise.reject(refused);
+    const version = ++this.#credsRequested;
+    this.#credsPending = text;
+    const done = new Promise<void>((resolve, reject) => this.#credsWaiters.push({ version, resolve, reject }));
+    this.#credsLoop ??= this.#runCredsLoop();
+    return done;
+  }
+
+  /** Values of the requested ids that exist; absent ids are left out. */
+  async getKeys(type: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const toFetch: { id: string; path: string }[] = [];
+    for (const id of ids) {
+      const path = this.paths.key(type, id);
+      const local = this.#localValue(path);
+      if (local === undefined) toFetch.push({ id, path });
+      else if (local !== MISSING) found.set(id, local);
+    }
+    await this.#pool(toFetch, async ({ id, path }) => {
+      const blob = await this.#blobs.get(path);
+      this.stats.blobReads++;
+      const value = blob === null ? MISSING : this.#keyring.open(blob, path).toString('utf8');
+      // A set that raced with this read wins: it is newer than what the blob held.
+      const raced = this.#localValue(path);
+      const result = raced ?? value;
+      if (raced === undefined) this.#cache.set(path, value);
+      if (result !== MISSING) found.set(id, result);
+    });
+    return found;
+  }
+
+  /** Records key changes at once (reads see them) and resolves when they are stored. */
+  setKeys(changes: readonly KeyChange[]): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return Promise.reject(refused);
+    if (changes.length === 0) return Promise.resolve();
+    const now = Date.now();
+    for (const change of changes) {
+      const path = this.paths.key(change.type, change.id);
+      const previous = this.#pending.get(path);
+      this.#pending.set(path, { ...change, since: previous?.since ?? now });
+      this.#cache.set(path, change.value ?? MISSING);
+    }
+    const done = new Promise<void>((resolve, reject) => this.#keyWaiters.push({ resolve, reject }));
+    if (this.#keyTimer === null && this.#keyLoop === null) {
+      this.#keyTimer = setTimeout(() => {
+        this.#keyTimer = null;
+        this.#keyLoop ??= this.#runKeyLoop();
+      }, this.#flushDelayMs);
+    }
+    return done;
+  }
+
+  /** Writes everything pending now; rejects when a write fails. */
+  async flush(): Promise<void> {
+    if (this.#keyTimer !== null) {
+      clearTimeout(this.#keyTimer);
+      this.#keyTimer = null;
+    }
+    const tasks: Promise<void>[] = [];
+    if (this.#pending.size > 0) {
+      tasks.push(new Promise<void>((resolve, reject) => this.#keyWaiters.push({ resolve, reject })));
+      this.#keyLoop ??= this.#runKeyLoop();
+    } else if (this.#keyLoop !== null) {
+      tasks.push(this.#keyLoop);
+    }
+    if (this.#credsPending !== undefined || this.#credsLoop !== null) {
+      const version = this.#credsRequested;
+      tasks.push(new Promise<void>((resolve, reject) => this.#credsWaiters.push({ version, resolve, reject })));
+      this.#credsLoop ??= this.#runCredsLoop();
+    }
+    await Promise.all(tasks);
+  }
+
+  /** Logout: deletes creds and keys (the epoch marker stays, so fencing survives). */
+  async deleteAll(): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) throw refused;
+    if (this.#keyTimer !== null) clearTimeout(this.#keyTimer);
+    this.#keyTimer = null;
+    await Promise.allSettled([this.#keyLoop, this.#credsLoop]);
+    this.#pending.clear();
+    this.#credsPending = undefined;
+    const waiters = this.#keyWaiters.splice(0);
+    for (const w of waiters) w.resolve();
+    await this.#checkFence();
+    await this.#blobs.delete(this.paths.creds);
+    await this.#blobs.deletePrefix(this.paths.keys);
+    this.#cache.clear();
+  }
+
+  /** Flushes and refuses further writes. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (this.#fenced === null) await this.flush();
+    } finally {
+      this.#closed = true;
+      if (this.#keyTimer !== null) clearTimeout(this.#keyTimer);
+      this.#keyTimer = null;
+      this.#cache.clear();
+    }
+  }
+
+  #localValue(path: string): string | typeof MISSING | undefined {
+    const pending = this.#pending.get(path);
+    if (pending !== undefined) return pending.value ?? MISSING;
+    if (this.#inflight.has(path)) return this.#inflight.get(path) ?? MISSING;
+    return this.#cache.get(path);
+  }
+
+  #refusal(): Error | null {
+    if (this.#fenced !== null) return this.#fenced;
+    if (this.#closed) return new Error(`Auth state of session ${this.sessionId} is closed.`);
+    return null;
+  }
+
+  async #readMarker(): Promise<{ epoch: number; workerId: string } | null> {
+    const blob = await this.#blobs.get(this.paths.epoch);
+    if (blob === null) return null;
+    const parsed = JSON.parse(blob.toString('utf8')) as { epoch?: unknown; workerId?: unknown };
+    if (typeof parsed.epoch !== 'number') throw new Error(`Epoch marker of session ${this.sessionId} is malformed.`);
+    return { epoch: parsed.epoch, workerId: typeof parsed.workerId === 'string' ? parsed.workerId : '' };
+  }
+
+  #fence(currentEpoch: number | null): StaleEpochError {
+    if (this.#fenced === null) {
+      this.#fenced = new StaleEpochError(this.sessionId, this.epoch, currentEpoch);
+      this.#logger?.warn({ sessionId: this.sessionId, epoch: this.epoch, currentEpoch }, 'Auth state fenced by a newer owner; writes refused');
+      this.#onFenced?.(this.#fenced);
+    }
+    return this.#fenced;
+  }
+
+  async #checkFence(): Promise<void> {
+    if (this.#fenced !== null) throw this.#fenced;
+    const marker = await this.#readMarker();
+    // No marker after a claim means a newer owner deleted the session: writing would resurrect it.
+    if (marker === null || marker.epoch > this.epoch || (marker.epoch === this.epoch && marker.workerId !== this.#workerId)) {
+      throw this.#fence(marker?.epoch ?? null);
+    }
+  }
+
+  async #runCredsLoop(): Promise<void> {
+    try {
+      while (this.#credsPending !== undefined) {
+        const text = this.#credsPending;
+        const version = this.#credsRequested;
+        this.#credsPending = undefined;
+        try {
+          await this.#checkFence();
+          await this.#blobs.put(this.paths.creds, this.#keyring.seal(text, this.paths.creds), { contentType: 'application/json' });
+        } catch (error) {
+          // Keep the latest text for the next attempt unless a newer one already arrived.
+          this.#credsPending ??= text;
+          if (error instanceof StaleEpochError) this.#credsPending = undefined;
+          for (const w of this.#credsWaiters.splice(0)) w.reject(error);
+          return;
+        }
+        this.stats.credsWrites++;
+        this.#credsWritten = version;
+        this.#credsWaiters = this.#credsWaiters.filter((w) => {
+          if (w.version > this.#credsWritten) return true;
+          w.resolve();
+          return false;
+        });
+      }
+    } finally {
+      this.#credsLoop = null;
+    }
+  }
+
+  async #runKeyLoop(): Promise<void> {
+    try {
+      while (this.#pending.size > 0 || this.#keyWaiters.length > 0) {
+        const batch = [...this.#pending.entries()];
+        const waiters = this.#keyWaiters.splice(0);
+        this.#pending = new Map();
+        const started = Date.now();
+        for (const [path, change] of batch) {
+          this.#inflight.set(path, change.value);
+          this.stats.maxBatchWaitMs = Math.max(this.stats.maxBatchWaitMs, started - change.since);
+        }
+        try {
+          await this.#checkFence();
+          await this.#pool(batch, async ([path, change]) => {
+            if (change.value === null) {
+              await this.#blobs.delete(path);
+              this.stats.keysDeleted++;
+            } else {
+              await this.#blobs.put(path, this.#keyring.seal(change.value, path), { contentType: 'application/json' });
+              this.stats.keysWritten++;
+            }
+          });
+          this.stats.keyFlushes++;
+          for (const w of waiters) w.resolve();
+        } catch (error) {
+          if (!(error instanceof StaleEpochError)) {
+            // Requeue what no newer set replaced, so the next flush retries it.
+            for (const [path, change] of batch) if (!this.#pending.has(path)) this.#pending.set(path, change);
+            this.#logger?.error({ sessionId: this.sessionId, err: error, keys: batch.length }, 'Signal key flush failed; will retry');
+            this.#scheduleRetry();
+          }
+          for (const w of waiters) w.reject(error);
+          return;
+        } finally {
+          for (const [path] of batch) this.#inflight.delete(path);
+        }
+      }
+    } finally {
+      this.#keyLoop = null;
+    }
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed || this.#keyTimer !== null) return;
+    this.#keyTimer = setTimeout(() => {
+      this.#keyTimer = null;
+      if (!this.#closed && this.#fenced === null && this.#pending.size > 0) this.#keyLoop ??= this.#runKeyLoop();
+    }, 1000);
+    this.#keyTimer.unref();
+  }
+
+  async #pool<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const workers = Array.from({ length: Math.min(this.#writeConcurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await run(item);
+      }
+    });
+    await Promise.all(workers);
+  }
+}
