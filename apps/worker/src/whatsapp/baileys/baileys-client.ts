@@ -1,0 +1,213 @@
+import { EventEmitter } from 'node:events';
+import { Browsers, makeWASocket } from 'baileys';
+import type { SocketConfig, WASocket } from 'baileys';
+import type { Logger } from '../../logger.js';
+import type {
+  CloseInfo,
+  ConnectOptions,
+  OutgoingMessage,
+  Presence,
+  SentMessage,
+  WhatsAppClient,
+  WhatsAppClientEvents,
+  WhatsAppConnector,
+} from '../whatsapp-client.js';
+import { loadBaileysAuthState } from './auth-state-bridge.js';
+import type { BaileysAuthState } from './auth-state-bridge.js';
+import { routeConsoleToLogger } from './console-route.js';
+import { GroupCache, groupsAndContacts } from './groups-contacts.js';
+import { ChatAliases, decodeRaw, mapMessage, mapReceipts, mapUpdates, statusesFromUpsert } from './message-mapping.js';
+import { toContent, toJid, toSendOptions } from './send-message.js';
+
+export interface BaileysConnectorOptions {
+  /** WebSocket URL of the network; undefined = real WhatsApp. wa-sim gives `ws://127.0.0.1:PORT/ws/chat`. */
+  waWebSocketUrl?: string;
+  /** Pinned WhatsApp Web version, so startup makes no network call. */
+  version?: [number, number, number];
+  /** Agent for media upload/download (the sandbox trusts wa-sim's media CA through it). */
+  fetchAgent?: SocketConfig['fetchAgent'];
+  /** Root logger; libsignal's console output is routed into it. */
+  logger: Logger;
+  connectTimeoutMs?: number;
+}
+
+/** Opens Baileys sockets; one `connect` = one `makeWASocket`. */
+export class BaileysConnector implements WhatsAppConnector {
+  constructor(private readonly options: BaileysConnectorOptions) {
+    routeConsoleToLogger(options.logger);
+  }
+
+  async connect(options: ConnectOptions): Promise<{ client: WhatsAppClient; isNew: boolean }> {
+    const auth = await loadBaileysAuthState(options.auth);
+    return { client: new BaileysClient(auth, options, this.options), isNew: auth.isNew };
+  }
+}
+
+/** Baileys is chatty at info; its records go at warn unless the worker logs at debug or finer. */
+function engineLogger(logger: Logger): Logger {
+  const fine = logger.level === 'debug' || logger.level === 'trace';
+  return logger.child({ component: 'baileys' }, { level: fine ? logger.level : logger.level === 'silent' ? 'silent' : 'warn' });
+}
+
+class BaileysClient implements WhatsAppClient {
+  readonly #events = new EventEmitter();
+  readonly #sock: WASocket;
+  readonly #auth: BaileysAuthState;
+  readonly #log: Logger;
+  readonly #aliases = new ChatAliases();
+  readonly #groups = new GroupCache();
+  readonly #getMessageRaw: ConnectOptions['getMessageRaw'];
+  readonly #gc: ReturnType<typeof groupsAndContacts>;
+  #closed = false;
+  #ending = false;
+
+  constructor(auth: BaileysAuthState, options: ConnectOptions, connector: BaileysConnectorOptions) {
+    this.#auth = auth;
+    this.#log = options.logger;
+    this.#getMessageRaw = options.getMessageRaw;
+    this.#sock = makeWASocket({
+      auth: auth.state,
+      logger: engineLogger(options.logger),
+      browser: Browsers.ubuntu('WAGate'),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      // History sync floods memory on real accounts and we only keep what arrives live.
+      shouldSyncHistoryMessage: () => false,
+      printQRInTerminal: false,
+      ...(connector.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: connector.waWebSocketUrl }),
+      ...(connector.version === undefined ? {} : { version: connector.version }),
+      ...(connector.fetchAgent === undefined ? {} : { fetchAgent: connector.fetchAgent }),
+      ...(connector.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: connector.connectTimeoutMs }),
+      getMessage: async (key) => {
+        if (key.id == null || key.remoteJid == null) return undefined;
+        const raw = await this.#getMessageRaw(this.#aliases.resolve(key.remoteJid).chatId, key.id);
+        return raw === undefined ? undefined : decodeRaw(raw);
+      },
+      cachedGroupMetadata: async (jid) => this.#groups.get(jid),
+    });
+    this.#gc = groupsAndContacts(this.#sock, this.#groups);
+    this.#wire();
+  }
+
+  on<E extends keyof WhatsAppClientEvents>(event: E, listener: WhatsAppClientEvents[E]): void {
+    // WhatsAppClientEvents is the contract; the untyped emitter only stores the listener.
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  #emit<E extends keyof WhatsAppClientEvents>(event: E, ...args: Parameters<WhatsAppClientEvents[E]>): void {
+    try {
+      this.#events.emit(event, ...args);
+    } catch (error) {
+      this.#log.error({ err: error, event }, 'A WhatsApp client listener threw');
+    }
+  }
+
+  #wire(): void {
+    const ev = this.#sock.ev;
+    ev.on('creds.update', () => {
+      this.#auth.saveCreds().catch((error: unknown) => this.#log.error({ err: error }, 'Saving creds failed'));
+    });
+    ev.on('connection.update', (update) => {
+      if (update.qr !== undefined) this.#emit('qr', update.qr);
+      if (update.connection === 'open') {
+        const user = this.#sock.user;
+        this.#emit('open', { id: user?.id ?? '', lid: user?.lid, name: user?.name ?? user?.notify });
+      }
+      if (update.connection === 'close') {
+        // Baileys closes with a Boom error whose output.statusCode is the disconnect reason.
+        const error = update.lastDisconnect?.error as (Error & { output?: { statusCode?: number } }) | undefined;
+        const statusCode = error?.output?.statusCode;
+        void this.#onClose({ statusCode: this.#ending ? undefined : statusCode, message: this.#ending ? 'ended by the worker' : (error?.message ?? 'connection closed') });
+      }
+    });
+    ev.on('lid-mapping.update', ({ lid, pn }) => this.#aliases.learn(lid, pn));
+    ev.on('messages.upsert', ({ messages, type }) => {
+      const self = { id: this.#sock.user?.id };
+      const mapped = messages.map((m) => mapMessage(m, this.#aliases, self)).filter((m) => m !== null);
+      if (mapped.length > 0) this.#emit('messages', mapped, type === 'notify' ? 'live' : 'history');
+      const statuses = statusesFromUpsert(messages, this.#aliases);
+      if (statuses.length > 0) this.#emit('status', statuses);
+    });
+    ev.on('messages.update', (updates) => {
+      const statuses = mapUpdates(updates, this.#aliases);
+      if (statuses.length > 0) this.#emit('status', statuses);
+    });
+    ev.on('message-receipt.update', (receipts) => {
+      const statuses = mapReceipts(receipts, this.#aliases);
+      if (statuses.length > 0) this.#emit('status', statuses);
+    });
+    ev.on('groups.update', (updates) => {
+      for (const u of updates) if (u.id !== undefined) this.#groups.invalidate(u.id);
+    });
+    ev.on('group-participants.update', ({ id }) => this.#groups.invalidate(id));
+  }
+
+  async #onClose(info: CloseInfo): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sock.ev.removeAllListeners('connection.update');
+    this.#sock.ev.removeAllListeners('messages.upsert');
+    this.#sock.ev.removeAllListeners('messages.update');
+    this.#sock.ev.removeAllListeners('message-receipt.update');
+    const { creds } = this.#auth.state;
+    // A pairing code sets creds.me before pairing completes; left there, the next socket would
+    // try to log in as a device that does not exist (401). Forget it unless pairing finished.
+    if (!creds.registered && creds.me !== undefined) {
+      creds.me = undefined;
+      creds.pairingCode = undefined;
+      await this.#auth.saveCreds().catch((error: unknown) => this.#log.warn({ err: error }, 'Resetting an unfinished pairing failed'));
+    }
+    this.#sock.ev.removeAllListeners('creds.update');
+    this.#emit('close', info);
+    this.#events.removeAllListeners();
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const digits = toJid(phoneNumber).split('@')[0] ?? '';
+    return this.#sock.requestPairingCode(digits);
+  }
+
+  async send(message: OutgoingMessage): Promise<SentMessage> {
+    const jid = toJid(message.to);
+    const sent = await this.#sock.sendMessage(jid, toContent(message, jid), await toSendOptions(message, jid, this.#getMessageRaw));
+    if (sent === undefined) throw new Error('Baileys did not return the sent message.');
+    const mapped = mapMessage(sent, this.#aliases, { id: this.#sock.user?.id });
+    if (mapped === null || sent.key.id == null) throw new Error('The sent message has no content.');
+    return { id: mapped.id, timestamp: mapped.timestamp, message: { ...mapped, status: mapped.status ?? 'pending' } };
+  }
+
+  async logout(): Promise<void> {
+    await this.#sock.logout();
+  }
+
+  async end(): Promise<void> {
+    if (this.#closed) return;
+    this.#ending = true;
+    await this.#sock.end(undefined);
+  }
+
+  onWhatsApp(phoneNumbers: string[]) {
+    return this.#gc.onWhatsApp(phoneNumbers);
+  }
+  profilePictureUrl(jid: string) {
+    return this.#gc.profilePictureUrl(jid);
+  }
+  async sendPresence(presence: Presence, jid?: string): Promise<void> {
+    await this.#sock.sendPresenceUpdate(presence, jid === undefined ? undefined : toJid(jid));
+  }
+  groupCreate(subject: string, participants: string[]) {
+    return this.#gc.groupCreate(subject, participants);
+  }
+  groupMetadata(jid: string) {
+    return this.#gc.groupMetadata(jid);
+  }
+  groupList() {
+    return this.#gc.groupList();
+  }
+  groupParticipants(jid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote') {
+    return this.#gc.groupParticipants(jid, participants, action);
+  }
+  groupLeave(jid: string) {
+    return this.#gc.groupLeave(jid);
+  }
+}

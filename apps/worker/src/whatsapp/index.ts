@@ -1,0 +1,3 @@
+export * from './whatsapp-client.js';
+export { BaileysConnector, InvalidRecipientError, toJid } from './baileys/index.js';
+export type { BaileysConnectorOptions } from './baileys/index.js';
