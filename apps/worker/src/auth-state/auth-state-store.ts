@@ -2,7 +2,7 @@ import { ConflictError } from '@wagate/contracts';
 import type { BlobStore } from '@wagate/storage';
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../logger.js';
-import { LruMap } from './lru-map.js';
+import { LruMap } from '../cache/index.js';
 
 /** Thrown when a newer owner (higher epoch) has claimed the session: this worker must drop it. */
 export class StaleEpochError extends ConflictError {
