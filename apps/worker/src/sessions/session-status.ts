@@ -7,8 +7,8 @@ export type SessionStatus = (typeof SESSION_STATUSES)[number];
  * (a QR rotating, a reconnect attempt while CONNECTING) and is not listed.
  */
 export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
-  // start / restore
-  DISCONNECTED: ['CONNECTING'],
+  // start / restore; logout of a stopped session deletes its creds
+  DISCONNECTED: ['CONNECTING', 'LOGGED_OUT'],
   // pairing needed, stored creds accepted, or the first socket closed
   CONNECTING: ['QR_READY', 'CONNECTED', 'DISCONNECTED', 'LOGGED_OUT', 'FAILED'],
   // scanned (515 restart → new socket), QR expired, stopped, refused
@@ -17,8 +17,8 @@ export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly Sessio
   CONNECTED: ['CONNECTING', 'DISCONNECTED', 'LOGGED_OUT', 'FAILED'],
   // a new start pairs again
   LOGGED_OUT: ['CONNECTING'],
-  // an operator retries, or stops to clear the failure
-  FAILED: ['CONNECTING', 'DISCONNECTED'],
+  // an operator retries, stops to clear the failure, or logs out
+  FAILED: ['CONNECTING', 'DISCONNECTED', 'LOGGED_OUT'],
 };
 
 export class IllegalTransitionError extends Error {

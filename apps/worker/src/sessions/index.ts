@@ -1,0 +1,16 @@
+export { CapacityError, SessionManager } from './session-manager.js';
+export type { SessionManagerOptions, StartSessionOptions } from './session-manager.js';
+export {
+  DEFAULT_RECONNECT_POLICY,
+  DISCONNECT,
+  IllegalTransitionError,
+  QR_ATTEMPTS_ENDED,
+  SESSION_STATUSES,
+  SESSION_TRANSITIONS,
+  SessionRuntime,
+  assertTransition,
+  canTransition,
+  decideReconnect,
+  publicMessage,
+} from './session-runtime.js';
+export type { EventPublisher, QrState, ReconnectDecision, ReconnectPolicy, SessionRuntimeOptions, SessionSnapshot, SessionStatus } from './session-runtime.js';

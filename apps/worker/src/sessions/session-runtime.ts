@@ -1,0 +1,335 @@
+import { EventEmitter } from 'node:events';
+import QRCode from 'qrcode';
+import { ConflictError } from '@wagate/contracts';
+import type { AuthStateStore } from '../auth-state/index.js';
+import { StaleEpochError } from '../auth-state/index.js';
+import type { NewWorkerEvent } from '../gateway-link/index.js';
+import type { HistoryStore } from '../history/index.js';
+import type { Logger } from '../logger.js';
+import { OutboundPacer } from '../messages/index.js';
+import type { PacerSettings } from '../messages/index.js';
+import type { CloseInfo, MessageStatusUpdate, OutgoingMessage, SelfIdentity, SentMessage, WhatsAppClient, WhatsAppConnector, WhatsAppMessage } from '../whatsapp/index.js';
+import { DEFAULT_RECONNECT_POLICY, decideReconnect } from './reconnect-policy.js';
+import type { ReconnectPolicy } from './reconnect-policy.js';
+import { assertTransition } from './session-status.js';
+import type { SessionStatus } from './session-status.js';
+
+export { DEFAULT_RECONNECT_POLICY, DISCONNECT, QR_ATTEMPTS_ENDED, decideReconnect } from './reconnect-policy.js';
+export type { ReconnectDecision, ReconnectPolicy } from './reconnect-policy.js';
+export { IllegalTransitionError, SESSION_STATUSES, SESSION_TRANSITIONS, assertTransition, canTransition } from './session-status.js';
+export type { SessionStatus } from './session-status.js';
+
+/** Where session events go (the gateway outbox); resolves once they are durable. */
+export interface EventPublisher {
+  publish(events: readonly NewWorkerEvent[]): Promise<unknown>;
+}
+
+export interface QrState {
+  /** The string Baileys emitted (what a phone scans). */
+  raw: string;
+  /** The same as a PNG data URL, for a browser. */
+  dataUrl: string;
+  /** When this QR was emitted (ms); they rotate about every 20 s. */
+  at: number;
+}
+
+export interface SessionSnapshot {
+  sessionId: string;
+  epoch: number;
+  status: SessionStatus;
+  /** Why the session is DISCONNECTED/FAILED/LOGGED_OUT, when known. */
+  reason: string | undefined;
+  qr: QrState | undefined;
+  pairingCode: string | undefined;
+  me: SelfIdentity | undefined;
+  /** Consecutive failed connection attempts. */
+  attempts: number;
+}
+
+export interface SessionRuntimeOptions {
+  sessionId: string;
+  epoch: number;
+  connector: WhatsAppConnector;
+  auth: AuthStateStore;
+  history: HistoryStore;
+  events: EventPublisher;
+  logger: Logger;
+  pacer: PacerSettings;
+  policy?: ReconnectPolicy;
+  /** Where the current QR image is kept for the gateway (`temp/qr/<sessionId>.png`); optional. */
+  saveQrImage?: (sessionId: string, png: Buffer | null) => Promise<void>;
+}
+
+/**
+ * One session: its status machine, its current socket and the reconnect loop (a new socket per
+ * attempt). Everything the socket reports goes to history and to the gateway outbox.
+ */
+export class SessionRuntime {
+  readonly sessionId: string;
+  readonly epoch: number;
+  readonly #o: SessionRuntimeOptions;
+  readonly #log: Logger;
+  readonly #policy: ReconnectPolicy;
+  readonly #pacer: OutboundPacer;
+  readonly #events = new EventEmitter<{ status: [SessionSnapshot] }>();
+  #status: SessionStatus = 'DISCONNECTED';
+  #reason: string | undefined;
+  #qr: QrState | undefined;
+  #pairingCode: string | undefined;
+  #pairingPhone: string | undefined;
+  #me: SelfIdentity | undefined;
+  #attempts = 0;
+  #client: WhatsAppClient | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  /** Bumped on every start/stop so a late close of an old socket cannot drive the new one. */
+  #generation = 0;
+  #stopped = true;
+
+  constructor(options: SessionRuntimeOptions) {
+    this.sessionId = options.sessionId;
+    this.epoch = options.epoch;
+    this.#o = options;
+    this.#log = options.logger;
+    this.#policy = options.policy ?? DEFAULT_RECONNECT_POLICY;
+    this.#pacer = new OutboundPacer(options.pacer);
+  }
+
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  snapshot(): SessionSnapshot {
+    return {
+      sessionId: this.sessionId,
+      epoch: this.epoch,
+      status: this.#status,
+      reason: this.#reason,
+      qr: this.#qr,
+      pairingCode: this.#pairingCode,
+      me: this.#me,
+      attempts: this.#attempts,
+    };
+  }
+
+  /** Calls `listener` after every status change. */
+  onStatus(listener: (snapshot: SessionSnapshot) => void): void {
+    this.#events.on('status', listener);
+  }
+
+  /** Connects: to CONNECTED with stored creds, else to QR_READY (or a pairing code when `pairWithPhone`). */
+  async start(options: { pairWithPhone?: string } = {}): Promise<void> {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#generation++;
+    this.#attempts = 0;
+    this.#pairingPhone = options.pairWithPhone;
+    this.#pairingCode = undefined;
+    await this.#setStatus('CONNECTING', undefined);
+    await this.#connect(this.#generation);
+  }
+
+  /** Closes the socket, keeps the credentials: the session can be restored here or elsewhere. */
+  async stop(reason = 'stopped'): Promise<void> {
+    this.#generation++;
+    this.#stopped = true;
+    this.#clearTimer();
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch((error: unknown) => this.#log.warn({ err: error }, 'Ending the socket failed'));
+    if (this.#status !== 'DISCONNECTED' && this.#status !== 'LOGGED_OUT') await this.#setStatus('DISCONNECTED', reason);
+  }
+
+  /** Unlinks the device (when connected) and deletes the credentials. */
+  async logout(): Promise<void> {
+    this.#generation++;
+    this.#stopped = true;
+    this.#clearTimer();
+    const client = this.#client;
+    this.#client = null;
+    if (client !== null && this.#status === 'CONNECTED') {
+      await client.logout().catch((error: unknown) => this.#log.warn({ err: error }, 'Logout request failed; deleting credentials anyway'));
+    } else {
+      await client?.end().catch(() => undefined);
+    }
+    await this.#o.auth.deleteAll();
+    if (this.#status !== 'LOGGED_OUT') await this.#setStatus('LOGGED_OUT', 'logged out');
+  }
+
+  /** Asks for a pairing code now (the socket must be up and unpaired). */
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const client = this.#client;
+    if (client === null || (this.#status !== 'QR_READY' && this.#status !== 'CONNECTING')) {
+      throw new ConflictError(`Session ${this.sessionId} is not waiting to pair.`, 'SESSION_NOT_AWAITING_QR');
+    }
+    this.#pairingPhone = phoneNumber;
+    const code = await client.requestPairingCode(phoneNumber);
+    this.#pairingCode = code;
+    await this.#publish([{ type: 'session.qr', data: { qr: this.#qr?.raw ?? null, qrDataUrl: this.#qr?.dataUrl ?? null, pairingCode: code } }]);
+    return code;
+  }
+
+  /** Sends through the number's pacer; the message is in history and reported as `message.sent`. */
+  async send(message: OutgoingMessage): Promise<SentMessage> {
+    this.#assertConnected();
+    return this.#pacer.run(async () => {
+      const client = this.#assertConnected();
+      try {
+        const sent = await client.send(message);
+        this.#o.history.appendMessages(this.sessionId, [sent.message]);
+        await this.#publish([{ type: 'message.sent', data: { message: publicMessage(sent.message) } }]);
+        return sent;
+      } catch (error) {
+        await this.#publish([{ type: 'message.failed', data: { to: message.to, type: message.type, error: error instanceof Error ? error.message : String(error) } }]);
+        throw error;
+      }
+    });
+  }
+
+  /** The live client for reads (groups, contacts); throws unless CONNECTED. */
+  client(): WhatsAppClient {
+    return this.#assertConnected();
+  }
+
+  #assertConnected(): WhatsAppClient {
+    if (this.#status !== 'CONNECTED' || this.#client === null) {
+      throw new ConflictError(`Session ${this.sessionId} is not connected (status ${this.#status}).`, 'SESSION_NOT_CONNECTED');
+    }
+    return this.#client;
+  }
+
+  async #connect(generation: number): Promise<void> {
+    let client: WhatsAppClient;
+    try {
+      ({ client } = await this.#o.connector.connect({
+        sessionId: this.sessionId,
+        auth: this.#o.auth,
+        logger: this.#log,
+        getMessageRaw: async (_chatId, id) => (await this.#o.history.getMessage(this.sessionId, id))?.raw,
+      }));
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#log.warn({ err: error }, 'Opening a WhatsApp socket failed');
+      if (error instanceof StaleEpochError) {
+        await this.#halt('FAILED', 'stale epoch: the session belongs to a newer owner');
+        return;
+      }
+      await this.#onClose(generation, { statusCode: undefined, message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    if (generation !== this.#generation) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#client = client;
+    client.on('qr', (raw) => void this.#onQr(generation, client, raw));
+    client.on('open', (me) => void this.#onOpen(generation, me));
+    client.on('close', (info) => void this.#onClose(generation, info));
+    client.on('messages', (messages, kind) => void this.#onMessages(generation, messages, kind));
+    client.on('status', (updates) => void this.#onStatuses(generation, updates));
+  }
+
+  async #onQr(generation: number, client: WhatsAppClient, raw: string): Promise<void> {
+    if (generation !== this.#generation) return;
+    const dataUrl = await QRCode.toDataURL(raw, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
+    if (generation !== this.#generation) return;
+    this.#qr = { raw, dataUrl, at: Date.now() };
+    if (this.#status === 'CONNECTING') await this.#setStatus('QR_READY', undefined);
+    if (this.#pairingPhone !== undefined && this.#pairingCode === undefined) {
+      try {
+        this.#pairingCode = await client.requestPairingCode(this.#pairingPhone);
+      } catch (error) {
+        this.#log.warn({ err: error }, 'Requesting a pairing code failed');
+      }
+    }
+    await this.#publish([{ type: 'session.qr', data: { qr: raw, qrDataUrl: dataUrl, pairingCode: this.#pairingCode ?? null } }]);
+    await this.#o.saveQrImage?.(this.sessionId, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).catch(() => undefined);
+  }
+
+  async #onOpen(generation: number, me: SelfIdentity): Promise<void> {
+    if (generation !== this.#generation) return;
+    this.#attempts = 0;
+    this.#me = me;
+    this.#qr = undefined;
+    this.#pairingCode = undefined;
+    this.#pairingPhone = undefined;
+    if (this.#status !== 'CONNECTED') await this.#setStatus('CONNECTED', undefined);
+    await this.#o.saveQrImage?.(this.sessionId, null).catch(() => undefined);
+  }
+
+  async #onClose(generation: number, info: CloseInfo): Promise<void> {
+    if (generation !== this.#generation || this.#stopped) return;
+    this.#client = null;
+    const decision = decideReconnect(info.statusCode, info.message, this.#attempts + 1, this.#policy);
+    this.#log.info({ statusCode: info.statusCode, message: info.message, decision }, 'WhatsApp socket closed');
+    if (decision.action === 'reconnect') {
+      if (decision.countsAsFailure) this.#attempts++;
+      if (this.#status !== 'CONNECTING') await this.#setStatus('CONNECTING', decision.reason);
+      this.#clearTimer();
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        if (generation === this.#generation && !this.#stopped) void this.#connect(generation);
+      }, decision.delayMs);
+      return;
+    }
+    if (decision.deleteCreds) {
+      await this.#o.auth.deleteAll().catch((error: unknown) => this.#log.error({ err: error }, 'Deleting credentials after logout failed'));
+    }
+    await this.#halt(decision.status, decision.reason, { leaseConflict: decision.leaseConflict });
+  }
+
+  async #halt(status: 'DISCONNECTED' | 'LOGGED_OUT' | 'FAILED', reason: string, extra: Record<string, unknown> = {}): Promise<void> {
+    this.#stopped = true;
+    this.#generation++;
+    this.#clearTimer();
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => undefined);
+    this.#qr = undefined;
+    if (this.#status !== status) await this.#setStatus(status, reason, { extra });
+  }
+
+  async #onMessages(generation: number, messages: WhatsAppMessage[], kind: 'live' | 'history'): Promise<void> {
+    if (generation !== this.#generation) return;
+    this.#o.history.appendMessages(this.sessionId, messages);
+    if (kind !== 'live') return;
+    const incoming = messages.filter((m) => !m.fromMe);
+    if (incoming.length > 0) await this.#publish(incoming.map((m) => ({ type: 'message.received' as const, data: { message: publicMessage(m) } })));
+  }
+
+  async #onStatuses(generation: number, updates: MessageStatusUpdate[]): Promise<void> {
+    if (generation !== this.#generation) return;
+    this.#o.history.appendStatuses(this.sessionId, updates);
+    await this.#publish(updates.map((u) => ({ type: u.status === 'failed' ? ('message.failed' as const) : ('message.status' as const), data: { ...u } })));
+  }
+
+  async #setStatus(to: SessionStatus, reason: string | undefined, options: { extra?: Record<string, unknown> } = {}): Promise<void> {
+    const from = this.#status;
+    this.#status = assertTransition(from, to);
+    this.#reason = reason;
+    if (to !== 'QR_READY') this.#qr = to === 'CONNECTING' ? this.#qr : undefined;
+    this.#log.info({ from, to, reason }, 'Session status changed');
+    await this.#publish([{ type: 'session.status', data: { status: to, previous: from, reason: reason ?? null, me: this.#me ?? null, ...options.extra } }]);
+    this.#events.emit('status', this.snapshot());
+  }
+
+  async #publish(events: { type: NewWorkerEvent['type']; data: Record<string, unknown> }[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.#o.events.publish(events.map((e) => ({ ...e, sessionId: this.sessionId, epoch: this.epoch })));
+    } catch (error) {
+      // The journal is local disk; failing here means the disk is gone. Keep the session running.
+      this.#log.error({ err: error, events: events.length }, 'Journaling events failed');
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/** What leaves the worker: everything but the engine payload. */
+export function publicMessage(message: WhatsAppMessage): Omit<WhatsAppMessage, 'raw'> {
+  const { raw: _raw, ...rest } = message;
+  return rest;
+}
