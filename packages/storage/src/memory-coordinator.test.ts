@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeCoordinatorContract } from './coordinator.contract.js';
+import { createCoordinator } from './create-coordinator.js';
 import { MemoryCoordinator } from './memory-coordinator.js';
 
 describeCoordinatorContract('MemoryCoordinator', () => new MemoryCoordinator({ sweepIntervalMs: 50 }));
@@ -14,6 +15,12 @@ describe('MemoryCoordinator', () => {
     await c.publish('x', 'm');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(errors).toHaveLength(1);
+    await c.close();
+  });
+
+  it('is what createCoordinator picks without a Redis URL', async () => {
+    const c = createCoordinator({ redisUrl: '' });
+    expect(c).toBeInstanceOf(MemoryCoordinator);
     await c.close();
   });
 

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../../../test-support/redis.js';
 import { describeCoordinatorContract } from './coordinator.contract.js';
+import { createCoordinator } from './create-coordinator.js';
 import { RedisCoordinator } from './redis-coordinator.js';
 
 const runPrefix = uniquePrefix('storage');
@@ -22,6 +23,19 @@ afterAll(async () => {
 describeCoordinatorContract('RedisCoordinator', () => coordinator());
 
 describe('RedisCoordinator', () => {
+  it('is what createCoordinator picks when a Redis URL is given, with its key prefix', async () => {
+    const c = createCoordinator({ redisUrl: testRedisUrl(), keyPrefix: `${runPrefix}factory:` });
+    try {
+      expect(c).toBeInstanceOf(RedisCoordinator);
+      await c.set('k', 'v');
+      const admin = new Redis(testRedisUrl());
+      expect(await admin.get(`${runPrefix}factory:k`)).toBe('v');
+      admin.disconnect();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('lets two gateways sharing one Redis admit exactly the limit in total', async () => {
     const prefix = `${runPrefix}shared:`;
     const [a, b] = [coordinator(prefix), coordinator(prefix)];
