@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../../../test-support/redis.js';
@@ -93,6 +94,35 @@ describe('RedisCoordinator', () => {
       .toBe(true);
   });
 
+  it('fails fast while Redis is gone mid-run, then recovers with its subscriptions', async () => {
+    const proxy = await startProxy(new URL(testRedisUrl()));
+    const url = new URL(testRedisUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const c = new RedisCoordinator({ url: url.toString(), keyPrefix: `${runPrefix}outage:` });
+    open.push(c);
+    const seen: string[] = [];
+    await c.subscribe('ch', (m) => seen.push(m));
+    await c.set('k', 'v');
+
+    await proxy.stop();
+    await expect.poll(async () => c.get('k').then(() => 'up', () => 'down'), { timeout: 3000, interval: 50 }).toBe('down');
+    for (const call of [() => c.get('k'), () => c.increment('n'), () => c.publish('ch', 'lost')]) {
+      const started = Date.now();
+      await expect(call()).rejects.toThrow(/unavailable/);
+      expect(Date.now() - started).toBeLessThan(200);
+    }
+
+    await proxy.start();
+    await expect.poll(async () => c.get('k').catch(() => null), { timeout: 5000, interval: 100 }).toBe('v');
+    await expect
+      .poll(async () => {
+        await c.publish('ch', 'back');
+        return seen.includes('back');
+      }, { timeout: 5000, interval: 100 })
+      .toBe(true);
+    await proxy.stop();
+  });
+
   it('rejects quickly instead of hanging when Redis is unreachable', async () => {
     const errors: unknown[] = [];
     const c = new RedisCoordinator({ url: 'redis://127.0.0.1:1', keyPrefix: runPrefix, onError: (e) => errors.push(e) });
@@ -109,3 +139,30 @@ describe('RedisCoordinator', () => {
     }
   });
 });
+
+/** A TCP proxy to Redis that the test can cut and restore, to play an outage. */
+async function startProxy(target: URL): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  let port = 0;
+  const start = async (): Promise<void> => {
+    server = net.createServer((inbound) => {
+      const outbound = net.connect(Number(target.port || 6379), target.hostname);
+      for (const socket of [inbound, outbound]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const stop = async (): Promise<void> => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = null;
+  };
+  await start();
+  return { port, stop, start };
+}
