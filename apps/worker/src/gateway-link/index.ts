@@ -1,4 +1,4 @@
-export { EventOutbox } from './outbox.js';
+export { EventOutbox, InvalidEventError } from './outbox.js';
 export type { OutboxOptions, OutboxStats } from './outbox.js';
-export { WORKER_EVENT_TYPES, uuidv7 } from './worker-event.js';
+export { workerEvent } from './worker-event.js';
 export type { NewWorkerEvent, WorkerEvent, WorkerEventType } from './worker-event.js';

@@ -11,7 +11,7 @@ import type { NewWorkerEvent, WorkerEvent } from './worker-event.js';
 interface Received {
   auth: string | undefined;
   path: string | undefined;
-  body: { workerId: string; events: WorkerEvent[] };
+  body: { events: WorkerEvent[] };
 }
 
 /** A small gateway stand-in: records POSTs, answers with `status()`. */
@@ -44,7 +44,8 @@ const until = async (check: () => boolean, ms = 10_000): Promise<void> => {
   }
 };
 
-const ev = (n: number): NewWorkerEvent => ({ type: 'message.received', sessionId: 's1', epoch: 3, data: { n } });
+const ev = (n: number): NewWorkerEvent => ({ type: 'session.status', sessionId: 's1', epoch: 3, data: { status: 'CONNECTING', reason: String(n) } });
+const nOf = (e: WorkerEvent): number => Number((e.data as { reason?: string }).reason);
 
 let dir: string;
 beforeEach(async () => {
@@ -68,10 +69,11 @@ describe('EventOutbox', () => {
     try {
       await until(() => outbox.pending === 0);
       const delivered = gateway.received.flatMap((r) => r.body.events);
-      expect(delivered.map((e) => e.data['n'])).toEqual([1, 2, 3, 4, 5]);
+      expect(delivered.map(nOf)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(delivered.map((e) => e.id)).size).toBe(5);
       expect(delivered.map((e) => e.id)).toEqual(published.map((e) => e.id));
-      expect(delivered[0]).toMatchObject({ type: 'message.received', sessionId: 's1', epoch: 3, workerId: 'w1' });
+      expect(delivered[0]).toMatchObject({ type: 'session.status', sessionId: 's1', epoch: 3, workerId: 'w1' });
+      expect(delivered[0]!.id).toMatch(/^evt_/);
       expect(gateway.received.map((r) => r.body.events.length)).toEqual([4, 1]);
       expect(gateway.received.every((r) => r.auth === 'Bearer tok-123' && r.path === '/api/v1/internal/events')).toBe(true);
       // Files are removed right after the 2xx is processed.
@@ -133,11 +135,50 @@ describe('EventOutbox', () => {
       await outbox.publish([ev(1), ev(2)]);
       await until(() => outbox.pending === 0);
       expect(outbox.stats.deadLettered).toBe(1);
-      expect(gateway.received.flatMap((r) => r.body.events.map((e) => e.data['n']))).toEqual([2]);
+      expect(gateway.received.flatMap((r) => r.body.events.map(nOf))).toEqual([2]);
       expect(await readdir(join(dir, 'dead'))).toHaveLength(1);
     } finally {
       await outbox.stop();
       await gateway.close();
     }
+  });
+
+  it('keeps ids the gateway did not settle, and passes on sessions to drop', async () => {
+    let call = 0;
+    const dropped: { sessionId: string; epoch: number }[][] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: WorkerEvent[] };
+        call++;
+        // First answer settles only the first event (one acknowledged, none rejected); then all.
+        const body =
+          call === 1
+            ? { acknowledged: [events[0]!.id], rejected: [], dropSessions: [{ sessionId: 's9', epoch: 4 }] }
+            : { acknowledged: [], rejected: events.map((e) => ({ id: e.id, code: 'STALE_EPOCH' })), dropSessions: [] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const outbox = new EventOutbox({ dir, gatewayUrl: `http://127.0.0.1:${port}`, workerToken: 't', workerId: 'w1', minBackoffMs: 10, onDropSessions: (s) => dropped.push(s) });
+    outbox.start();
+    try {
+      await outbox.publish([ev(1), ev(2)]);
+      await until(() => outbox.pending === 0);
+      expect(call).toBe(2);
+      expect(dropped).toEqual([[{ sessionId: 's9', epoch: 4 }]]);
+    } finally {
+      await outbox.stop();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('refuses to journal an event that breaks the contract', async () => {
+    const outbox = new EventOutbox({ dir, gatewayUrl: 'http://127.0.0.1:9', workerToken: 't', workerId: 'w1' });
+    const bad = { type: 'session.status', sessionId: 's1', epoch: 1, data: { status: 'SLEEPING' } } as unknown as NewWorkerEvent;
+    await expect(outbox.publish([bad])).rejects.toThrow(/contract/);
+    expect(outbox.pending).toBe(0);
   });
 });

@@ -2,9 +2,17 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { eventBatchResponse, eventEnvelope, newEventId } from '@wagate/contracts';
+import type { EventBatchResponse } from '@wagate/contracts';
 import type { Logger } from '../logger.js';
-import { uuidv7 } from './worker-event.js';
 import type { NewWorkerEvent, WorkerEvent } from './worker-event.js';
+
+export class InvalidEventError extends Error {
+  constructor(type: string, detail: string) {
+    super(`Event ${type} does not match the contract: ${detail}`);
+    this.name = 'InvalidEventError';
+  }
+}
 
 export interface OutboxOptions {
   /** Journal folder, on local disk (see the class comment for why not the BlobStore). */
@@ -20,6 +28,8 @@ export interface OutboxOptions {
   logger?: Logger;
   /** For tests and keep-alive tuning; defaults to undici's global dispatcher. */
   dispatcher?: Dispatcher;
+  /** The gateway says these sessions now belong to a newer epoch elsewhere: stop them at once. */
+  onDropSessions?: (sessions: EventBatchResponse['dropSessions']) => void;
 }
 
 export interface OutboxStats {
@@ -51,7 +61,7 @@ const POISON = new Set([400, 413, 415, 422]);
  * owner reports after restore.
  */
 export class EventOutbox {
-  readonly #options: Required<Omit<OutboxOptions, 'logger' | 'dispatcher'>> & Pick<OutboxOptions, 'logger' | 'dispatcher'>;
+  readonly #options: Required<Omit<OutboxOptions, 'logger' | 'dispatcher' | 'onDropSessions'>> & Pick<OutboxOptions, 'logger' | 'dispatcher' | 'onDropSessions'>;
   readonly #queue: Journaled[] = [];
   /** Events still undelivered per journal file. */
   readonly #remaining = new Map<string, number>();
@@ -96,20 +106,20 @@ export class EventOutbox {
     this.#opened = true;
   }
 
-  /** Journals the events and queues them for delivery; resolves once they are on disk. */
+  /**
+   * Journals the events and queues them for delivery; resolves once they are on disk. Each is
+   * checked against the contract first: the gateway would refuse a malformed one forever.
+   */
   async publish(events: readonly NewWorkerEvent[]): Promise<WorkerEvent[]> {
     if (!this.#opened) await this.open();
     if (events.length === 0) return [];
     const now = Date.now();
-    const stored: WorkerEvent[] = events.map((e) => ({
-      id: uuidv7(now),
-      type: e.type,
-      sessionId: e.sessionId,
-      epoch: e.epoch,
-      workerId: this.#options.workerId,
-      occurredAt: new Date(now).toISOString(),
-      data: e.data,
-    }));
+    const stored: WorkerEvent[] = events.map((e) => {
+      const candidate = { ...e, id: newEventId(), workerId: this.#options.workerId, createdAt: new Date(now).toISOString() };
+      const parsed = eventEnvelope.safeParse(candidate);
+      if (!parsed.success) throw new InvalidEventError(e.type, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      return parsed.data;
+    });
     const file = `${String(now).padStart(15, '0')}-${String(this.#seq++).padStart(9, '0')}.json`;
     const temp = join(this.#options.dir, `.${file}.tmp`);
     await writeFile(temp, JSON.stringify(stored), { flush: true });
@@ -153,11 +163,17 @@ export class EventOutbox {
       }
       const batch = this.#queue.slice(0, this.#options.batchSize);
       const outcome = await this.#post(batch.map((j) => j.event));
-      if (outcome === 'delivered' || outcome === 'poison') {
+      if (outcome === 'poison') {
         failures = 0;
-        if (outcome === 'poison') await this.#deadLetter(batch);
-        await this.#acknowledge(batch, outcome === 'delivered');
+        await this.#deadLetter(batch);
+        await this.#acknowledge(batch, new Set(batch.map((j) => j.event.id)), false);
         continue;
+      }
+      if (outcome !== 'retry') {
+        failures = 0;
+        await this.#acknowledge(batch, outcome, true);
+        // Ids the gateway neither acknowledged nor rejected stay queued and go again.
+        if (batch.every((j) => outcome.has(j.event.id))) continue;
       }
       failures++;
       this.stats.failedAttempts++;
@@ -167,18 +183,19 @@ export class EventOutbox {
     }
   }
 
-  async #post(events: WorkerEvent[]): Promise<'delivered' | 'retry' | 'poison'> {
+  /** The ids the gateway is done with, or what to do with the whole batch. */
+  async #post(events: WorkerEvent[]): Promise<Set<string> | 'retry' | 'poison'> {
     try {
       const response = await request(`${this.#options.gatewayUrl}/api/v1/internal/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#options.workerToken}` },
-        body: JSON.stringify({ workerId: this.#options.workerId, events }),
+        body: JSON.stringify({ events }),
         headersTimeout: this.#options.requestTimeoutMs,
         bodyTimeout: this.#options.requestTimeoutMs,
         ...(this.#options.dispatcher === undefined ? {} : { dispatcher: this.#options.dispatcher }),
       });
-      await response.body.dump();
-      if (response.statusCode >= 200 && response.statusCode < 300) return 'delivered';
+      const text = await response.body.text();
+      if (response.statusCode >= 200 && response.statusCode < 300) return this.#settled(events, text);
       if (POISON.has(response.statusCode)) {
         this.#options.logger?.error({ status: response.statusCode, events: events.length }, 'Gateway refused an event batch; dead-lettered');
         return 'poison';
@@ -191,6 +208,20 @@ export class EventOutbox {
     }
   }
 
+  #settled(events: WorkerEvent[], text: string): Set<string> {
+    let body: EventBatchResponse | undefined;
+    try {
+      const parsed = eventBatchResponse.safeParse(JSON.parse(text));
+      if (parsed.success) body = parsed.data;
+    } catch {
+      // Not JSON: a 2xx without the contract body still means the batch was taken.
+    }
+    if (body === undefined) return new Set(events.map((e) => e.id));
+    for (const r of body.rejected) this.#options.logger?.warn({ eventId: r.id, code: r.code, detail: r.detail }, 'Gateway rejected an event');
+    if (body.dropSessions.length > 0) this.#options.onDropSessions?.(body.dropSessions);
+    return new Set([...body.acknowledged, ...body.rejected.map((r) => r.id)]);
+  }
+
   async #deadLetter(batch: Journaled[]): Promise<void> {
     const dir = join(this.#options.dir, 'dead');
     await mkdir(dir, { recursive: true });
@@ -198,12 +229,14 @@ export class EventOutbox {
     this.stats.deadLettered += batch.length;
   }
 
-  async #acknowledge(batch: Journaled[], delivered: boolean): Promise<void> {
-    this.#queue.splice(0, batch.length);
-    if (delivered) this.stats.delivered += batch.length;
+  async #acknowledge(batch: Journaled[], done: Set<string>, delivered: boolean): Promise<void> {
+    const settled = batch.filter((j) => done.has(j.event.id));
+    const keep = batch.filter((j) => !done.has(j.event.id));
+    this.#queue.splice(0, batch.length, ...keep);
+    if (delivered) this.stats.delivered += settled.length;
     this.stats.pending = this.#queue.length;
     const emptied: string[] = [];
-    for (const { file } of batch) {
+    for (const { file } of settled) {
       const left = (this.#remaining.get(file) ?? 1) - 1;
       if (left <= 0) {
         this.#remaining.delete(file);

@@ -1,2 +1,3 @@
 export { OutboundPacer, PacerQueueFullError } from './outbound-pacer.js';
 export type { PacerSettings } from './outbound-pacer.js';
+export { bareJid, toContractStatus, toMessageView } from './message-view.js';

@@ -11,6 +11,5 @@ export {
   assertTransition,
   canTransition,
   decideReconnect,
-  publicMessage,
 } from './session-runtime.js';
 export type { EventPublisher, QrState, ReconnectDecision, ReconnectPolicy, SessionRuntimeOptions, SessionSnapshot, SessionStatus } from './session-runtime.js';

@@ -59,6 +59,9 @@ async function manager(options: { maxSessions?: number; workerId?: string; maxAt
   });
 }
 
+const statusesOf = (sessionId: string): string[] =>
+  published.flatMap((e) => (e.type === 'session.status' && e.sessionId === sessionId ? [e.data.status] : []));
+
 const until = async (check: () => boolean, ms = 15_000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -103,7 +106,7 @@ describe('SessionManager (real Baileys, unreachable network)', () => {
       const snapshot = m.get('s1')!;
       expect(snapshot.reason).toMatch(/gave up after 3 attempts/);
       expect(snapshot.attempts).toBe(3);
-      const statuses = published.filter((e) => e.type === 'session.status').map((e) => e.data['status']);
+      const statuses = statusesOf('s1');
       expect(statuses).toEqual(['CONNECTING', 'FAILED']);
       expect(published.every((e) => e.sessionId === 's1' && e.epoch === 1)).toBe(true);
       // Events are journaled for the gateway before anything else sees them.
@@ -120,7 +123,7 @@ describe('SessionManager (real Baileys, unreachable network)', () => {
       await m.start('s2', { epoch: 1 });
       await m.stop('s1');
       expect(m.get('s1')).toBeUndefined();
-      expect(published.filter((e) => e.sessionId === 's1' && e.type === 'session.status').map((e) => e.data['status'])).toEqual(['CONNECTING', 'DISCONNECTED']);
+      expect(statusesOf('s1')).toEqual(['CONNECTING', 'DISCONNECTED']);
       await m.drain();
       expect(m.count).toBe(0);
       await expect(m.start('s3', { epoch: 1 })).rejects.toThrow(/draining/);

@@ -3,10 +3,11 @@ import QRCode from 'qrcode';
 import { ConflictError } from '@wagate/contracts';
 import type { AuthStateStore } from '../auth-state/index.js';
 import { StaleEpochError } from '../auth-state/index.js';
+import { workerEvent } from '../gateway-link/index.js';
 import type { NewWorkerEvent } from '../gateway-link/index.js';
 import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../logger.js';
-import { OutboundPacer } from '../messages/index.js';
+import { OutboundPacer, bareJid, toContractStatus, toMessageView } from '../messages/index.js';
 import type { PacerSettings } from '../messages/index.js';
 import type { CloseInfo, MessageStatusUpdate, OutgoingMessage, SelfIdentity, SentMessage, WhatsAppClient, WhatsAppConnector, WhatsAppMessage } from '../whatsapp/index.js';
 import { DEFAULT_RECONNECT_POLICY, decideReconnect } from './reconnect-policy.js';
@@ -29,9 +30,14 @@ export interface QrState {
   raw: string;
   /** The same as a PNG data URL, for a browser. */
   dataUrl: string;
-  /** When this QR was emitted (ms); they rotate about every 20 s. */
+  /** When this QR was emitted (ms). */
   at: number;
+  /** When WhatsApp stops accepting it (ms): the first QR lives 60 s, each later one 20 s (Baileys' refs). */
+  expiresAt: number;
 }
+
+/** How long a pairing code can be typed; WhatsApp does not say, phones show about three minutes. */
+const PAIRING_CODE_TTL_MS = 180_000;
 
 export interface SessionSnapshot {
   sessionId: string;
@@ -79,6 +85,8 @@ export class SessionRuntime {
   #pairingPhone: string | undefined;
   #me: SelfIdentity | undefined;
   #attempts = 0;
+  /** QRs emitted by the current socket; the first one lives longer. */
+  #qrCount = 0;
   #client: WhatsAppClient | null = null;
   #timer: NodeJS.Timeout | null = null;
   /** Bumped on every start/stop so a late close of an old socket cannot drive the new one. */
@@ -164,22 +172,30 @@ export class SessionRuntime {
     this.#pairingPhone = phoneNumber;
     const code = await client.requestPairingCode(phoneNumber);
     this.#pairingCode = code;
-    await this.#publish([{ type: 'session.qr', data: { qr: this.#qr?.raw ?? null, qrDataUrl: this.#qr?.dataUrl ?? null, pairingCode: code } }]);
+    await this.#publish([this.#event('session.pairing_code', { code, expiresAt: new Date(Date.now() + PAIRING_CODE_TTL_MS).toISOString() })]);
     return code;
   }
 
-  /** Sends through the number's pacer; the message is in history and reported as `message.sent`. */
-  async send(message: OutgoingMessage): Promise<SentMessage> {
+  /**
+   * Sends through the number's pacer; the message is in history and reported as `message.sent`.
+   * `requestId` (the gateway's id for the send) names the `message.failed` event if it fails.
+   */
+  async send(message: OutgoingMessage, requestId?: string): Promise<SentMessage> {
     this.#assertConnected();
     return this.#pacer.run(async () => {
       const client = this.#assertConnected();
       try {
         const sent = await client.send(message);
         this.#o.history.appendMessages(this.sessionId, [sent.message]);
-        await this.#publish([{ type: 'message.sent', data: { message: publicMessage(sent.message) } }]);
+        await this.#publish([this.#event('message.sent', { message: toMessageView(this.sessionId, sent.message, this.#me?.id) })]);
         return sent;
       } catch (error) {
-        await this.#publish([{ type: 'message.failed', data: { to: message.to, type: message.type, error: error instanceof Error ? error.message : String(error) } }]);
+        await this.#publish([
+          this.#event('message.failed', {
+            messageId: requestId ?? `send_${Date.now().toString(36)}`,
+            error: { code: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+          }),
+        ]);
         throw error;
       }
     });
@@ -221,6 +237,8 @@ export class SessionRuntime {
       return;
     }
     this.#client = client;
+    this.#qrCount = 0;
+    this.#pairingCode = undefined;
     client.on('qr', (raw) => void this.#onQr(generation, client, raw));
     client.on('open', (me) => void this.#onOpen(generation, me));
     client.on('close', (info) => void this.#onClose(generation, info));
@@ -232,16 +250,24 @@ export class SessionRuntime {
     if (generation !== this.#generation) return;
     const dataUrl = await QRCode.toDataURL(raw, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
     if (generation !== this.#generation) return;
-    this.#qr = { raw, dataUrl, at: Date.now() };
+    const at = Date.now();
+    this.#qrCount++;
+    this.#qr = { raw, dataUrl, at, expiresAt: at + (this.#qrCount === 1 ? 60_000 : 20_000) };
     if (this.#status === 'CONNECTING') await this.#setStatus('QR_READY', undefined);
-    if (this.#pairingPhone !== undefined && this.#pairingCode === undefined) {
-      try {
-        this.#pairingCode = await client.requestPairingCode(this.#pairingPhone);
-      } catch (error) {
-        this.#log.warn({ err: error }, 'Requesting a pairing code failed');
+    if (this.#pairingPhone !== undefined) {
+      // Pairing by code: the QR is not shown; one code per socket, asked once the socket is up.
+      if (this.#pairingCode === undefined) {
+        try {
+          const code = await client.requestPairingCode(this.#pairingPhone);
+          this.#pairingCode = code;
+          await this.#publish([this.#event('session.pairing_code', { code, expiresAt: new Date(Date.now() + PAIRING_CODE_TTL_MS).toISOString() })]);
+        } catch (error) {
+          this.#log.warn({ err: error }, 'Requesting a pairing code failed');
+        }
       }
+    } else {
+      await this.#publish([this.#event('session.qr', { qr: raw, expiresAt: new Date(this.#qr.expiresAt).toISOString() })]);
     }
-    await this.#publish([{ type: 'session.qr', data: { qr: raw, qrDataUrl: dataUrl, pairingCode: this.#pairingCode ?? null } }]);
     await this.#o.saveQrImage?.(this.sessionId, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).catch(() => undefined);
   }
 
@@ -263,7 +289,7 @@ export class SessionRuntime {
     this.#log.info({ statusCode: info.statusCode, message: info.message, decision }, 'WhatsApp socket closed');
     if (decision.action === 'reconnect') {
       if (decision.countsAsFailure) this.#attempts++;
-      if (this.#status !== 'CONNECTING') await this.#setStatus('CONNECTING', decision.reason);
+      if (this.#status !== 'CONNECTING') await this.#setStatus('CONNECTING', decision.reason, info.statusCode);
       this.#clearTimer();
       this.#timer = setTimeout(() => {
         this.#timer = null;
@@ -274,10 +300,10 @@ export class SessionRuntime {
     if (decision.deleteCreds) {
       await this.#o.auth.deleteAll().catch((error: unknown) => this.#log.error({ err: error }, 'Deleting credentials after logout failed'));
     }
-    await this.#halt(decision.status, decision.reason, { leaseConflict: decision.leaseConflict });
+    await this.#halt(decision.status, decision.leaseConflict ? `${decision.reason} (lease conflict)` : decision.reason, info.statusCode);
   }
 
-  async #halt(status: 'DISCONNECTED' | 'LOGGED_OUT' | 'FAILED', reason: string, extra: Record<string, unknown> = {}): Promise<void> {
+  async #halt(status: 'DISCONNECTED' | 'LOGGED_OUT' | 'FAILED', reason: string, statusCode?: number): Promise<void> {
     this.#stopped = true;
     this.#generation++;
     this.#clearTimer();
@@ -285,7 +311,7 @@ export class SessionRuntime {
     this.#client = null;
     await client?.end().catch(() => undefined);
     this.#qr = undefined;
-    if (this.#status !== status) await this.#setStatus(status, reason, { extra });
+    if (this.#status !== status) await this.#setStatus(status, reason, statusCode);
   }
 
   async #onMessages(generation: number, messages: WhatsAppMessage[], kind: 'live' | 'history'): Promise<void> {
@@ -293,29 +319,54 @@ export class SessionRuntime {
     this.#o.history.appendMessages(this.sessionId, messages);
     if (kind !== 'live') return;
     const incoming = messages.filter((m) => !m.fromMe);
-    if (incoming.length > 0) await this.#publish(incoming.map((m) => ({ type: 'message.received' as const, data: { message: publicMessage(m) } })));
+    await this.#publish(incoming.map((m) => this.#event('message.received', { message: toMessageView(this.sessionId, m, this.#me?.id) })));
   }
 
   async #onStatuses(generation: number, updates: MessageStatusUpdate[]): Promise<void> {
     if (generation !== this.#generation) return;
     this.#o.history.appendStatuses(this.sessionId, updates);
-    await this.#publish(updates.map((u) => ({ type: u.status === 'failed' ? ('message.failed' as const) : ('message.status' as const), data: { ...u } })));
+    await this.#publish(
+      updates.map((u) =>
+        u.status === 'failed'
+          ? this.#event('message.failed', { messageId: u.id, chatId: u.chatId, error: { code: 'DELIVERY_FAILED', message: 'WhatsApp reported the message as failed.' } })
+          : this.#event('message.status', {
+              messageId: u.id,
+              chatId: u.chatId,
+              status: toContractStatus(u.status),
+              timestamp: new Date(u.timestamp).toISOString(),
+              ...(u.participant === undefined ? {} : { participant: u.participant }),
+            }),
+      ),
+    );
   }
 
-  async #setStatus(to: SessionStatus, reason: string | undefined, options: { extra?: Record<string, unknown> } = {}): Promise<void> {
+  async #setStatus(to: SessionStatus, reason: string | undefined, statusCode?: number): Promise<void> {
     const from = this.#status;
     this.#status = assertTransition(from, to);
     this.#reason = reason;
     if (to !== 'QR_READY') this.#qr = to === 'CONNECTING' ? this.#qr : undefined;
     this.#log.info({ from, to, reason }, 'Session status changed');
-    await this.#publish([{ type: 'session.status', data: { status: to, previous: from, reason: reason ?? null, me: this.#me ?? null, ...options.extra } }]);
+    const phone = bareJid(this.#me?.id)?.split('@')[0];
+    await this.#publish([
+      this.#event('session.status', {
+        status: to,
+        previousStatus: from,
+        ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),
+        ...(statusCode === undefined ? {} : { statusCode }),
+        phoneNumber: phone === undefined || phone === '' ? null : `+${phone}`,
+      }),
+    ]);
     this.#events.emit('status', this.snapshot());
   }
 
-  async #publish(events: { type: NewWorkerEvent['type']; data: Record<string, unknown> }[]): Promise<void> {
+  #event<T extends Parameters<typeof workerEvent>[0]>(type: T, data: Parameters<typeof workerEvent<T>>[3]): NewWorkerEvent {
+    return workerEvent(type, this.sessionId, this.epoch, data);
+  }
+
+  async #publish(events: NewWorkerEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      await this.#o.events.publish(events.map((e) => ({ ...e, sessionId: this.sessionId, epoch: this.epoch })));
+      await this.#o.events.publish(events);
     } catch (error) {
       // The journal is local disk; failing here means the disk is gone. Keep the session running.
       this.#log.error({ err: error, events: events.length }, 'Journaling events failed');
@@ -326,10 +377,4 @@ export class SessionRuntime {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
-}
-
-/** What leaves the worker: everything but the engine payload. */
-export function publicMessage(message: WhatsAppMessage): Omit<WhatsAppMessage, 'raw'> {
-  const { raw: _raw, ...rest } = message;
-  return rest;
 }
