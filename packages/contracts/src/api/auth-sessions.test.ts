@@ -60,8 +60,10 @@ describe('session', () => {
 });
 
 describe('connectSessionBody', () => {
-  it('accepts an empty body and a QR request', () => {
+  it('accepts an empty or absent body and a QR request', () => {
     expect(connectSessionBody.safeParse({}).success).toBe(true);
+    expect(connectSessionBody.parse(null)).toEqual({});
+    expect(connectSessionBody.parse(undefined)).toEqual({});
     expect(connectSessionBody.safeParse({ method: 'qr' }).success).toBe(true);
   });
   it('requires phoneNumber for pairing_code', () => {

@@ -64,13 +64,20 @@ export type CreateSessionBody = z.infer<typeof createSessionBody>;
 export const createSessionResponse = z.object({ session, apiKey: apiKeyCreated });
 export type CreateSessionResponse = z.infer<typeof createSessionResponse>;
 
-/** Pairing by code needs the number that will type it; a refinement says so with a field path. */
-export const connectSessionBody = z
-  .strictObject({ method: connectMethod.optional(), phoneNumber: phoneNumber.optional() })
-  .refine((body) => body.method !== 'pairing_code' || body.phoneNumber !== undefined, {
-    path: ['phoneNumber'],
-    message: 'phoneNumber is required when method is pairing_code',
-  });
+/**
+ * Pairing by code needs the number that will type it; a refinement says so with a field path.
+ * Fastify hands a bodyless POST over as `null`, and "connect" with no body means "by QR", so an
+ * absent body reads as `{}` (a preprocess still converts to JSON Schema: the object's).
+ */
+export const connectSessionBody = z.preprocess(
+  (body) => body ?? {},
+  z
+    .strictObject({ method: connectMethod.optional(), phoneNumber: phoneNumber.optional() })
+    .refine((body) => body.method !== 'pairing_code' || body.phoneNumber !== undefined, {
+      path: ['phoneNumber'],
+      message: 'phoneNumber is required when method is pairing_code',
+    }),
+);
 export type ConnectSessionBody = z.infer<typeof connectSessionBody>;
 
 /** `image` is the QR as a PNG data URL, ready for an `<img src>`. */
