@@ -61,6 +61,8 @@ interface OutgoingBase {
   /** A phone number (digits) or a JID (`…@s.whatsapp.net`, `…@lid`, `…@g.us`). */
   to: string;
   quotedId?: string;
+  /** Phone numbers or JIDs mentioned in the text or caption. */
+  mentions?: string[];
 }
 export type OutgoingMessage =
   | (OutgoingBase & { type: 'text'; text: string })
@@ -71,9 +73,15 @@ export type OutgoingMessage =
       mimetype?: string;
       caption?: string;
       fileName?: string;
+      /** Audio only: send as a voice note. */
+      ptt?: boolean;
     })
   | (OutgoingBase & { type: 'location'; latitude: number; longitude: number; name?: string; address?: string })
-  | (OutgoingBase & { type: 'reaction'; messageId: string; emoji: string });
+  | (OutgoingBase & { type: 'contact'; contact: { vcard: string } | { name: string; phone: string } })
+  | (OutgoingBase & { type: 'poll'; name: string; options: string[]; selectableCount: number })
+  | (OutgoingBase & { type: 'reaction'; messageId: string; emoji: string })
+  | (OutgoingBase & { type: 'edit'; messageId: string; text: string })
+  | (OutgoingBase & { type: 'delete'; messageId: string });
 
 export interface SentMessage {
   id: string;

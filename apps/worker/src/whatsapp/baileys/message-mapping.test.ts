@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { proto } from 'baileys';
 import type { WAMessage } from 'baileys';
 import { ChatAliases, decodeRaw, mapMessage, mapUpdates, statusesFromUpsert } from './message-mapping.js';
-import { InvalidRecipientError, toJid } from './send-message.js';
+import { InvalidRecipientError, toContent, toJid, vcardOf } from './send-message.js';
 
 const LID = '99887766554433@lid';
 const PN = '15550001111@s.whatsapp.net';
@@ -67,5 +67,12 @@ describe('message mapping', () => {
     expect(toJid('120363025246125486@g.us')).toBe('120363025246125486@g.us');
     expect(() => toJid('abc')).toThrow(InvalidRecipientError);
     expect(() => toJid('x@evil.com')).toThrow(InvalidRecipientError);
+  });
+
+  it('builds Baileys content for contacts, edits and mentions', () => {
+    expect(vcardOf('Bob; Jr', '+1 555 000 2222')).toBe('BEGIN:VCARD\nVERSION:3.0\nFN:Bob  Jr\nTEL;type=CELL;type=VOICE;waid=15550002222:+15550002222\nEND:VCARD');
+    expect(toContent({ to: PN, type: 'contact', contact: { name: 'Bob', phone: '+15550002222' } }, PN)).toMatchObject({ contacts: { displayName: 'Bob' } });
+    expect(toContent({ to: PN, type: 'edit', messageId: 'M1', text: 'fixed' }, PN)).toEqual({ edit: { remoteJid: PN, id: 'M1', fromMe: true }, text: 'fixed' });
+    expect(toContent({ to: PN, type: 'text', text: 'hi @1555', mentions: ['+15550002222'] }, PN)).toEqual({ text: 'hi @1555', mentions: ['15550002222@s.whatsapp.net'] });
   });
 });

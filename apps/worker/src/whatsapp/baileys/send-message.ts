@@ -22,11 +22,30 @@ export function toJid(to: string): string {
   return `${digits}@s.whatsapp.net`;
 }
 
+/** A minimal vCard 3.0 for a name and number; WhatsApp reads `waid` to link the contact. */
+export function vcardOf(name: string, phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  const safe = name.replace(/[\r\n;,]/g, ' ');
+  return `BEGIN:VCARD\nVERSION:3.0\nFN:${safe}\nTEL;type=CELL;type=VOICE;waid=${digits}:+${digits}\nEND:VCARD`;
+}
+
 /** Baileys content for our outgoing message. */
 export function toContent(message: OutgoingMessage, jid: string): AnyMessageContent {
+  const mentions = message.mentions === undefined ? {} : { mentions: message.mentions.map((m) => toJid(m)) };
   switch (message.type) {
     case 'text':
-      return { text: message.text };
+      return { text: message.text, ...mentions };
+    case 'contact': {
+      const vcard = 'vcard' in message.contact ? message.contact.vcard : vcardOf(message.contact.name, message.contact.phone);
+      const displayName = 'name' in message.contact ? message.contact.name : (/^FN:(.*)$/m.exec(vcard)?.[1]?.trim() ?? 'Contact');
+      return { contacts: { displayName, contacts: [{ vcard }] } };
+    }
+    case 'poll':
+      return { poll: { name: message.name, values: message.options, selectableCount: message.selectableCount } };
+    case 'edit':
+      return { edit: { remoteJid: jid, id: message.messageId, fromMe: true }, text: message.text };
+    case 'delete':
+      return { delete: { remoteJid: jid, id: message.messageId, fromMe: true } };
     case 'location':
       return {
         location: {
@@ -40,14 +59,14 @@ export function toContent(message: OutgoingMessage, jid: string): AnyMessageCont
       return { react: { text: message.emoji, key: { remoteJid: jid, id: message.messageId } } };
     default: {
       const media = 'data' in message.media ? message.media.data : { url: message.media.url };
-      const caption = message.caption === undefined ? {} : { caption: message.caption };
+      const caption = message.caption === undefined ? {} : { caption: message.caption, ...mentions };
       switch (message.type) {
         case 'image':
           return { image: media, ...caption, ...(message.mimetype === undefined ? {} : { mimetype: message.mimetype }) };
         case 'video':
           return { video: media, ...caption, ...(message.mimetype === undefined ? {} : { mimetype: message.mimetype }) };
         case 'audio':
-          return { audio: media, mimetype: message.mimetype ?? 'audio/ogg; codecs=opus' };
+          return { audio: media, mimetype: message.mimetype ?? 'audio/ogg; codecs=opus', ...(message.ptt === true ? { ptt: true } : {}) };
         case 'sticker':
           return { sticker: media };
         case 'document':
