@@ -109,8 +109,8 @@ describe('SessionManager (real Baileys, unreachable network)', () => {
       const statuses = statusesOf('s1');
       expect(statuses).toEqual(['CONNECTING', 'FAILED']);
       expect(published.every((e) => e.sessionId === 's1' && e.epoch === 1)).toBe(true);
-      // Events are journaled for the gateway before anything else sees them.
-      expect(outbox.pending).toBe(published.length);
+      // Every event reaches the journal (nothing the contract would refuse).
+      await until(() => outbox.pending === published.length);
     } finally {
       await m.close();
     }
