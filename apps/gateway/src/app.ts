@@ -1,0 +1,87 @@
+import compress from '@fastify/compress';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { BlobStore, Coordinator } from '@wagate/storage';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import type { GatewayConfig } from './config.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { loggerOptions } from './logger.js';
+import { createHealthService, healthRoutes } from './modules/health/index.js';
+
+export interface AppDependencies {
+  config: GatewayConfig;
+  database: { ping(): Promise<void> };
+  coordinator: Coordinator;
+  blobStore: BlobStore;
+  /** Overrides the logger level from config (tests pass 'silent'). */
+  logLevel?: string;
+  version?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the gateway's HTTP app without listening; tests drive it with `app.inject()`. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL),
+    bodyLimit: deps.config.BODY_LIMIT,
+    trustProxy: false,
+    // A caller's request id is kept when it is a sane token, so traces join across services.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  registerSecurityHeaders(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(compress, { global: true, threshold: 1024 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'WAGate API',
+        version: deps.version ?? '1.0.0',
+        description: 'Multi-tenant WhatsApp gateway. Errors are RFC 9457 application/problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Dashboard JWT or session API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  if (deps.config.DOCS_ENABLED) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+
+  const health = createHealthService({
+    probes: {
+      database: () => deps.database.ping(),
+      coordinator: () => deps.coordinator.ping(),
+      blobStore: () => deps.blobStore.ping(),
+    },
+    ...(deps.version ? { version: deps.version } : {}),
+  });
+
+  // One explicit line per module.
+  await app.register(healthRoutes, { service: health });
+
+  // Until the dashboard is served here, the root points people at the API documentation.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(deps.config.DOCS_ENABLED ? '/docs' : '/health'));
+
+  return app;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseGatewayConfig } from './config.js';
+
+describe('gateway config', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const config = parseGatewayConfig({});
+    expect(config).toMatchObject({ PORT: 3000, DATA_DIR: './data', WA_NETWORK: 'whatsapp', LOG_LEVEL: 'info', WEBHOOK_ALLOW_PRIVATE_NETWORKS: false });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('reports every invalid key at once', () => {
+    try {
+      parseGatewayConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', WA_NETWORK: 'telegram', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const keys = (error as ConfigError).problems.map((p) => p.key).sort();
+      expect(keys).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'WA_NETWORK']);
+    }
+  });
+
+  it('requires the secrets in production', () => {
+    expect(() => parseGatewayConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*ENCRYPTION_KEY[\s\S]*WORKER_TOKEN/);
+  });
+
+  it('requires a 32-byte encryption key', () => {
+    expect(() => parseGatewayConfig({ ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/ENCRYPTION_KEY/);
+    expect(parseGatewayConfig({ ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }).ENCRYPTION_KEY).toBeDefined();
+  });
+
+  it('requires the rest of S3 once any S3 setting is given', () => {
+    expect(() => parseGatewayConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_BUCKET[\s\S]*S3_ACCESS_KEY[\s\S]*S3_SECRET_KEY/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(parseGatewayConfig({ REDIS_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+});
