@@ -1,1 +1,67 @@
-export {};
+#!/usr/bin/env node
+import { ConfigError } from '@wagate/gateway';
+import { readEnvironment } from './environment.js';
+import { closeOnSignals, type Closable, type Output } from './lifecycle.js';
+import { runGateway } from './roles/gateway-role.js';
+
+const USAGE = `Usage: wagate <role>
+
+Roles:
+  dev       everything in one process: gateway + worker (+ wa-sim when WA_NETWORK=sandbox)
+  gateway   the public API, dashboard, orchestration and webhooks
+  worker    WhatsApp sessions; registers with GATEWAY_URL
+  sim       the wa-sim WhatsApp simulator with its control API
+`;
+
+const out: Output = {
+  info: (message) => process.stdout.write(`[wagate] ${message}\n`),
+  error: (message) => process.stderr.write(`[wagate] ${message}\n`),
+};
+
+type Role = (env: Record<string, string | undefined>, out: Output) => Promise<Closable[]>;
+
+const notBuiltYet =
+  (role: string): Role =>
+  async () => {
+    throw new NotBuiltError(`the ${role} role is not built yet`);
+  };
+
+class NotBuiltError extends Error {}
+
+const roles: Record<string, Role> = {
+  // dev grows as the worker and wa-sim land; today it runs the gateway on embedded defaults.
+  dev: runGateway,
+  gateway: runGateway,
+  worker: notBuiltYet('worker'),
+  sim: notBuiltYet('sim'),
+};
+
+async function main(argv: string[]): Promise<void> {
+  const name = argv[0];
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    process.exit(name ? 0 : 2);
+  }
+  const role = roles[name];
+  if (!role) {
+    out.error(`unknown role "${name}"`);
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  try {
+    const closables = await role(readEnvironment(), out);
+    closeOnSignals(closables, out);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      out.error(error.message);
+    } else if (error instanceof NotBuiltError) {
+      out.error(error.message);
+      process.exit(3);
+    } else {
+      out.error(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    process.exit(1);
+  }
+}
+
+await main(process.argv.slice(2));
