@@ -1,0 +1,98 @@
+// The only place that picks a database driver: embedded PGlite (no DATABASE_URL) or node-postgres.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+/** One type both drivers satisfy (PgliteDatabase and NodePgDatabase both extend it). */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'pglite' | 'postgres';
+  /** Resolves when the database answers `select 1`. */
+  ping(): Promise<void>;
+  /** Closes the pool / the embedded database; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL (`sslmode=` honoured by pg); absent → embedded PGlite under `dataDir`. */
+  databaseUrl?: string | undefined;
+  /** PGlite stores its files in `<dataDir>/db`. */
+  dataDir: string;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+/** Works from src/db (tsx, Vitest) and dist/db (built): both resolve to apps/gateway/src/db/migrations. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../src/db/migrations', import.meta.url));
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate ?? true);
+  const dir = join(options.dataDir, 'db');
+  await mkdir(options.dataDir, { recursive: true });
+  const client = await PGlite.create(dir);
+  return openDatabaseFromPglite(client, { migrate: options.migrate ?? true });
+}
+
+/**
+ * Wraps an already open PGlite (e.g. `new PGlite()` in memory, or `template.clone()` of a migrated
+ * one in tests). The handle owns the client: `close()` closes it.
+ */
+export async function openDatabaseFromPglite(client: PGlite, options: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
+  const db = drizzlePglite({ client, schema });
+  try {
+    if (options.migrate ?? true) await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, runMigrations: boolean): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema });
+  try {
+    if (runMigrations) await migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  let closed = false;
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export { openDatabase, openDatabaseFromPglite, MIGRATIONS_FOLDER } from './client.js';
+export type { Database, DatabaseHandle, OpenDatabaseOptions } from './client.js';
+export * as schema from './schema/index.js';
+export { newId, isId, ID_PREFIXES } from './ids.js';
+export type { IdPrefix } from './ids.js';
+export { ownedBy, ownedRow } from './tenant-scope.js';

@@ -1,0 +1,116 @@
+// The system log: append-only lines, listed newest first with an opaque (createdAt, id) cursor.
+import { ValidationError } from '@wagate/contracts';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { schema } from '../../db/index.js';
+import type { Database } from '../../db/index.js';
+
+const { systemLogs } = schema;
+
+export type SystemLogLevel = (typeof schema.logLevel.enumValues)[number];
+export type SystemLog = schema.SystemLogRow;
+
+export interface AppendSystemLogInput {
+  level: SystemLogLevel;
+  category: string;
+  message: string;
+  userId?: string | null | undefined;
+  sessionId?: string | null | undefined;
+  workerId?: string | null | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+}
+
+export interface ListSystemLogsInput {
+  /** Default 20, capped at 100. */
+  limit?: number | undefined;
+  cursor?: string | null | undefined;
+  userId?: string | undefined;
+  category?: string | undefined;
+  level?: SystemLogLevel | undefined;
+}
+
+export interface SystemLogPage {
+  data: SystemLog[];
+  nextCursor: string | null;
+}
+
+export interface SystemLogsRepository {
+  append(input: AppendSystemLogInput): Promise<SystemLog>;
+  list(input?: ListSystemLogsInput): Promise<SystemLogPage>;
+}
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+/**
+ * The cursor carries created_at in whole microseconds (PostgreSQL's precision; a JS Date would
+ * drop them and skip or repeat rows written in the same millisecond) plus the id as tiebreak.
+ */
+interface Cursor {
+  micros: string;
+  id: string;
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(`${c.micros}:${c.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  const text = Buffer.from(raw, 'base64url').toString('utf8');
+  const m = /^(\d{1,19}):([A-Za-z0-9_-]{1,64})$/.exec(text);
+  if (!m) throw new ValidationError([{ path: 'cursor', message: 'Invalid cursor.' }]);
+  return { micros: m[1]!, id: m[2]! };
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_LIMIT;
+  return Math.min(MAX_LIMIT, Math.max(1, Math.trunc(limit)));
+}
+
+export function createSystemLogsRepository(db: Database): SystemLogsRepository {
+  const micros = sql<string>`(extract(epoch from ${systemLogs.createdAt}) * 1000000)::bigint::text`;
+
+  return {
+    async append(input) {
+      const [row] = await db
+        .insert(systemLogs)
+        .values({
+          level: input.level,
+          category: input.category,
+          message: input.message,
+          userId: input.userId ?? null,
+          sessionId: input.sessionId ?? null,
+          workerId: input.workerId ?? null,
+          metadata: input.metadata ?? null,
+        })
+        .returning();
+      return row!;
+    },
+
+    async list(input = {}) {
+      const limit = clampLimit(input.limit);
+      const where: SQL[] = [];
+      if (input.userId !== undefined) where.push(eq(systemLogs.userId, input.userId));
+      if (input.category !== undefined) where.push(eq(systemLogs.category, input.category));
+      if (input.level !== undefined) where.push(eq(systemLogs.level, input.level));
+      if (input.cursor) {
+        const c = decodeCursor(input.cursor);
+        where.push(
+          sql`(${systemLogs.createdAt}, ${systemLogs.id}) < (to_timestamp(0) + ${c.micros}::bigint * interval '1 microsecond', ${c.id})`,
+        );
+      }
+      const rows = await db
+        .select({ row: systemLogs, micros })
+        .from(systemLogs)
+        .where(where.length > 0 ? and(...where) : undefined)
+        .orderBy(desc(systemLogs.createdAt), desc(systemLogs.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        data: page.map((r) => r.row),
+        nextCursor: rows.length > limit && last ? encodeCursor({ micros: last.micros, id: last.row.id }) : null,
+      };
+    },
+  };
+}
