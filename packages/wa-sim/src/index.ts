@@ -1,1 +1,10 @@
-export {};
+export { createSimulator } from './simulator.js';
+export type { CreatePhoneOptions, Simulator, SimulatorOptions } from './simulator.js';
+export { TEST_ROOT_KEY_PAIR } from './pki/test-pki.js';
+export type { KeyPair } from './pki/test-pki.js';
+export { VirtualPhone } from './network/phone.js';
+export type { InboxEntry, SentEntry } from './network/phone.js';
+export type { PairedDevice } from './flows/qr-pairing.js';
+export type { Faults, DeviceRef, StreamErrorCode } from './faults/faults.js';
+export type { ConnectionRecord } from './network/device-registry.js';
+export type { ReceiptDelays } from './network/phone-network.js';

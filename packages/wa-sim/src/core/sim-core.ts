@@ -1,0 +1,146 @@
+import type { BinaryNode } from 'baileys';
+import { proto } from 'baileys';
+import type { Logger } from 'pino';
+import { FaultRules } from '../faults/fault-rules.js';
+import { login } from '../flows/login.js';
+import { startRegistration } from '../flows/qr-pairing.js';
+import type { Envelope } from '../messaging/envelope.js';
+import { MessageLog } from '../messaging/message-log.js';
+import { envelopeToStanza, routeReceipt } from '../messaging/relay.js';
+import { dispatchStanza } from '../server/stanza-dispatch.js';
+import type { Connection, ConnectionHandler } from '../server/connection.js';
+import type { ServerPki } from '../pki/test-pki.js';
+import { deviceKey, DeviceRegistry } from '../network/device-registry.js';
+import type { DeviceAddress } from '../network/device-registry.js';
+import { GroupStore } from '../network/groups.js';
+import { pnJid } from '../network/jids.js';
+import type { VirtualPhone } from '../network/phone.js';
+import type { PhoneNetwork, PreKeyBundle, ReceiptDelays, ReceiptIntent } from '../network/phone-network.js';
+
+export interface MediaHostInfo {
+  /** `host:port` as Baileys puts it into `https://HOST/…`. */
+  hostname: string;
+  auth: string;
+}
+
+/**
+ * The simulated WhatsApp server: owns who is connected, routes stanzas and envelopes between
+ * companion connections and virtual phones, and applies injected faults.
+ */
+export class SimCore implements ConnectionHandler, PhoneNetwork {
+  readonly registry = new DeviceRegistry();
+  readonly phones = new Map<string, VirtualPhone>();
+  readonly groups = new GroupStore();
+  readonly messages = new MessageLog();
+  readonly faults = new FaultRules();
+  readonly connections = new Map<number, Connection>();
+  /** The one live, logged-in connection per device (`phone:device`). */
+  readonly live = new Map<string, Connection>();
+  /** QR refs of connections waiting to be scanned. */
+  readonly refs = new Map<string, Connection>();
+  /** Last announced presence per account. */
+  readonly presence = new Map<string, 'available' | 'unavailable'>();
+  media: MediaHostInfo | undefined;
+  /** Deliver offline stanzas with `offline="1"` (WhatsApp does; Baileys then upserts as `append`). */
+  markOffline = true;
+
+  constructor(
+    readonly pki: ServerPki,
+    readonly logger: Logger,
+    readonly receiptDelays: ReceiptDelays,
+  ) {}
+
+  // ---- ConnectionHandler ----------------------------------------------------------------------
+
+  async onClientPayload(conn: Connection, payload: proto.ClientPayload): Promise<void> {
+    if (payload.devicePairingData) startRegistration(this, conn, payload);
+    else await login(this, conn, payload);
+  }
+
+  async onStanza(conn: Connection, node: BinaryNode): Promise<void> {
+    await dispatchStanza(this, conn, node);
+  }
+
+  onClose(conn: Connection): void {
+    this.connections.delete(conn.id);
+    if (conn.pairing !== undefined) for (const ref of conn.pairing.refs) this.refs.delete(ref);
+    if (conn.device !== undefined) {
+      const key = deviceKey(conn.device.phone, conn.device.deviceId);
+      if (this.live.get(key) === conn) this.live.delete(key);
+    }
+  }
+
+  // ---- PhoneNetwork ---------------------------------------------------------------------------
+
+  async takeBundle(address: DeviceAddress): Promise<PreKeyBundle | undefined> {
+    if (address.deviceId === 0) return this.phones.get(address.phone)?.signal.takeBundle();
+    const device = this.registry.companion(address.phone, address.deviceId);
+    if (device === undefined) return undefined;
+    const first = device.preKeys.entries().next();
+    let preKey: PreKeyBundle['preKey'];
+    if (first.done !== true) {
+      const [keyId, publicKey] = first.value;
+      device.preKeys.delete(keyId);
+      preKey = { keyId, publicKey };
+      this.#maybeAskForPreKeys(address, device.preKeys.size);
+    }
+    return { registrationId: device.registrationId, identityKey: device.identityKey, signedPreKey: device.signedPreKey, ...(preKey ? { preKey } : {}) };
+  }
+
+  /** Like WhatsApp, tell a companion when its server-side pre-keys run low. */
+  #maybeAskForPreKeys(address: DeviceAddress, left: number): void {
+    if (left >= 5) return;
+    const conn = this.live.get(deviceKey(address.phone, address.deviceId));
+    conn?.send({ tag: 'notification', attrs: { from: 's.whatsapp.net', type: 'encrypt', id: `prekeylow-${Date.now()}`, t: now() }, content: [{ tag: 'count', attrs: { value: String(left) } }] });
+  }
+
+  groupParticipants(groupJid: string): string[] | undefined {
+    return this.groups.get(groupJid)?.participants.map((p) => p.phone);
+  }
+
+  deliver(envelope: Envelope, to: DeviceAddress): void {
+    if (this.messages.get(envelope.id) === undefined) {
+      const group = envelope.chat.kind === 'group' ? envelope.chat.jid : undefined;
+      this.messages.add({ id: envelope.id, sender: envelope.from, chatAsSent: group ?? pnJid(envelope.chat.kind === 'user' ? envelope.chat.peer : ''), group });
+    }
+    if (to.deviceId === 0) {
+      const phone = this.phones.get(to.phone);
+      if (phone === undefined) return;
+      // Phones answer asynchronously, like a handset on the other side of the network.
+      setImmediate(() => {
+        phone.receive(envelope).catch((err: unknown) => this.logger.warn({ err }, 'Virtual phone failed to process a message'));
+      });
+      return;
+    }
+    const stanza = envelopeToStanza(this, envelope, to);
+    if (stanza !== undefined) this.sendToDevice(to, stanza);
+  }
+
+  sendReceipt(receipt: ReceiptIntent): void {
+    routeReceipt(this, receipt);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Sends to the device's live connection, or keeps it for its next login. */
+  sendToDevice(to: DeviceAddress, node: BinaryNode, options: { queueIfOffline?: boolean } = {}): void {
+    const key = deviceKey(to.phone, to.deviceId);
+    const conn = this.live.get(key);
+    if (conn !== undefined && conn.isOpen) {
+      conn.send(node);
+      return;
+    }
+    if (options.queueIfOffline === false) return;
+    const device = this.registry.companion(to.phone, to.deviceId);
+    if (device === undefined) return;
+    device.offline.push(this.markOffline ? { ...node, attrs: { ...node.attrs, offline: '1' } } : node);
+  }
+
+  liveConnection(address: DeviceAddress): Connection | undefined {
+    return this.live.get(deviceKey(address.phone, address.deviceId));
+  }
+}
+
+export function now(): string {
+  return String(Math.floor(Date.now() / 1000));
+}
