@@ -106,8 +106,11 @@ export class Companion {
         cleanup();
         reject(new Error(`timed out waiting for ${what}`));
       }, timeoutMs);
+      // Also poll: some conditions change on the simulator side, not through a Baileys event.
+      const poll = setInterval(() => void attempt(), 20);
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.#waiters.delete(waiter);
       };
       const waiter = (): void => void attempt();

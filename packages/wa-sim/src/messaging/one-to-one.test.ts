@@ -1,0 +1,67 @@
+import { proto } from 'baileys';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator } from '../simulator.js';
+import type { Simulator } from '../simulator.js';
+import { companionFactory, pairWithQr } from '../test-support/companion.js';
+import type { SimTestContext } from '../test-support/companion.js';
+
+let sim: Simulator;
+let ctx: SimTestContext;
+
+beforeEach(async () => {
+  sim = await createSimulator({ rootKeyPair: 'test', receiptDelays: { delivery: 0, read: 30 } });
+  ctx = companionFactory(sim);
+});
+
+afterEach(async () => {
+  ctx.closeAll();
+  await sim.close();
+});
+
+describe('1:1 messaging between Baileys and virtual phones', () => {
+  it('delivers a sent text to the peer phone, which confirms delivery and read', async () => {
+    const owner = sim.phones.create({ pushName: 'Owner' });
+    const alice = sim.phones.create({ pushName: 'Alice' });
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const sent = await companion.sock.sendMessage(alice.jid, { text: 'hello from baileys' });
+    const got = await alice.waitForMessage((m) => m.id === sent?.key.id);
+    expect(got.text).toBe('hello from baileys');
+    expect(got.chat).toBe(owner.jid);
+    expect(got.fromMe).toBe(false);
+    // The owner's own phone sees the message its companion sent (device-sent message).
+    const mirrored = await owner.waitForMessage((m) => m.id === sent?.key.id);
+    expect(mirrored.fromMe).toBe(true);
+    expect(mirrored.chat).toBe(alice.jid);
+    const read = await companion.waitFor(() => companion.updates.find((u) => u.key.id === sent?.key.id && u.update.status === proto.WebMessageInfo.Status.READ), 5000, 'read receipt');
+    expect(read.key.fromMe).toBe(true);
+    const delivered = companion.updates.some((u) => u.key.id === sent?.key.id && u.update.status === proto.WebMessageInfo.Status.DELIVERY_ACK) ||
+      companion.upserts.some((u) => u.messages.some((m) => m.key.id === sent?.key.id && m.status === proto.WebMessageInfo.Status.DELIVERY_ACK));
+    expect(delivered).toBe(true);
+  });
+
+  it('delivers a phone’s messages to the companion (pkmsg, then msg) and records its receipts', async () => {
+    const owner = sim.phones.create();
+    const bob = sim.phones.create({ pushName: 'Bob' });
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const first = await bob.sendText(owner.jid, 'hi baileys');
+    const second = await bob.sendText(owner.jid, 'second one');
+    const m1 = await companion.waitForIncoming((m) => m.key.id === first.id);
+    const m2 = await companion.waitForIncoming((m) => m.key.id === second.id);
+    expect(m1.message?.conversation).toBe('hi baileys');
+    expect(m2.message?.conversation).toBe('second one');
+    expect(m1.key.remoteJid).toBe(bob.lidJid);
+    expect(m1.key.remoteJidAlt).toBe(bob.jid);
+    expect(m1.pushName).toBe('Bob');
+    await companion.sock.readMessages([m1.key]);
+    await companion.waitFor(() => first.receipts.size > 0 && [...first.receipts.values()].some((r) => r.read !== undefined), 3000, 'read receipt on the phone');
+    expect([...first.receipts.values()].some((r) => r.delivery !== undefined)).toBe(true);
+  });
+
+  it('answers onWhatsApp for registered and unknown numbers', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const result = await companion.sock.onWhatsApp(alice.jid, '15559990000@s.whatsapp.net');
+    expect(result).toEqual([{ jid: alice.jid, exists: true }]);
+  });
+});
