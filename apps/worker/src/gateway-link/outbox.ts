@@ -150,6 +150,12 @@ export class EventOutbox {
     this.#loop = null;
   }
 
+  /** Registration hands out the worker's id and token; later events carry and use them. */
+  setIdentity(token: string, workerId?: string): void {
+    this.#options.workerToken = token;
+    if (workerId !== undefined) this.#options.workerId = workerId;
+  }
+
   get pending(): number {
     return this.#queue.length;
   }

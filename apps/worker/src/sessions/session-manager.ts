@@ -176,8 +176,20 @@ export class SessionManager {
     await this.#o.blobs.delete(`temp/qr/${sessionId}.png`);
   }
 
-  async send(sessionId: string, message: OutgoingMessage): Promise<SentMessage> {
-    return this.#require(sessionId).runtime.send(message);
+  /** Sends; `requestId` makes a retried command return the first result instead of sending twice. */
+  async send(sessionId: string, message: OutgoingMessage, requestId?: string): Promise<SentMessage> {
+    return this.#require(sessionId).runtime.send(message, requestId);
+  }
+
+  /**
+   * The hosted session for a command carrying `epoch`: 409 STALE_EPOCH when the caller's epoch is
+   * older than ours, 409 CONFLICT when it is newer (not assigned here yet), 404 when not hosted.
+   */
+  assertAssigned(sessionId: string, epoch: number): SessionSnapshot {
+    const hosted = this.#require(sessionId);
+    if (epoch < hosted.runtime.epoch) throw new StaleEpochError(sessionId, epoch, hosted.runtime.epoch);
+    if (epoch > hosted.runtime.epoch) throw new ConflictError(`Session ${sessionId} is held here at epoch ${hosted.runtime.epoch}, not ${epoch}.`);
+    return hosted.runtime.snapshot();
   }
 
   async requestPairingCode(sessionId: string, phoneNumber: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import QRCode from 'qrcode';
 import { ConflictError } from '@wagate/contracts';
+import { LruMap } from '../cache/index.js';
 import type { AuthStateStore } from '../auth-state/index.js';
 import { StaleEpochError } from '../auth-state/index.js';
 import { workerEvent } from '../gateway-link/index.js';
@@ -92,6 +93,8 @@ export class SessionRuntime {
   /** Bumped on every start/stop so a late close of an old socket cannot drive the new one. */
   #generation = 0;
   #stopped = true;
+  /** Sends by the gateway's request id, so a retried command returns the first result. */
+  readonly #sends = new LruMap<string, Promise<SentMessage>>(1000);
 
   constructor(options: SessionRuntimeOptions) {
     this.sessionId = options.sessionId;
@@ -181,8 +184,12 @@ export class SessionRuntime {
    * `requestId` (the gateway's id for the send) names the `message.failed` event if it fails.
    */
   async send(message: OutgoingMessage, requestId?: string): Promise<SentMessage> {
+    if (requestId !== undefined) {
+      const earlier = this.#sends.get(requestId);
+      if (earlier !== undefined) return earlier;
+    }
     this.#assertConnected();
-    return this.#pacer.run(async () => {
+    const sending = this.#pacer.run(async () => {
       const client = this.#assertConnected();
       try {
         const sent = await client.send(message);
@@ -199,6 +206,12 @@ export class SessionRuntime {
         throw error;
       }
     });
+    if (requestId !== undefined) {
+      this.#sends.set(requestId, sending);
+      // A failed send may be retried with the same id.
+      sending.catch(() => this.#sends.delete(requestId));
+    }
+    return sending;
   }
 
   /** The live client for reads (groups, contacts); throws unless CONNECTED. */

@@ -105,7 +105,10 @@ export interface CloseInfo {
 export interface GroupInfo {
   id: string;
   subject: string;
+  description: string | undefined;
   owner: string | undefined;
+  /** Milliseconds since the epoch, when WhatsApp says. */
+  createdAt: number | undefined;
   participants: { id: string; phoneJid: string | undefined; admin: 'admin' | 'superadmin' | null }[];
 }
 
@@ -141,7 +144,10 @@ export interface WhatsAppClient {
   groupCreate(subject: string, participants: string[]): Promise<GroupInfo>;
   groupMetadata(jid: string): Promise<GroupInfo>;
   groupList(): Promise<GroupInfo[]>;
-  groupParticipants(jid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<void>;
+  /** Per participant: WhatsApp's answer code (200 ok; 403 privacy, 409 already in, …). */
+  groupParticipants(jid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<{ participant: string; ok: boolean; code: number | undefined }[]>;
+  /** The invite code; `revoke` rotates it first. */
+  groupInviteCode(jid: string, revoke: boolean): Promise<string>;
   groupLeave(jid: string): Promise<void>;
 }
 

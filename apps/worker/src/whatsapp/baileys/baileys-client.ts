@@ -210,4 +210,7 @@ class BaileysClient implements WhatsAppClient {
   groupLeave(jid: string) {
     return this.#gc.groupLeave(jid);
   }
+  groupInviteCode(jid: string, revoke: boolean) {
+    return this.#gc.groupInviteCode(jid, revoke);
+  }
 }

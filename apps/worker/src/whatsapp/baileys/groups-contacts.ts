@@ -7,7 +7,9 @@ export function mapGroup(meta: GroupMetadata): GroupInfo {
   return {
     id: meta.id,
     subject: meta.subject,
+    description: meta.desc ?? undefined,
     owner: meta.owner ?? undefined,
+    createdAt: meta.creation === undefined ? undefined : meta.creation * 1000,
     participants: meta.participants.map((p) => ({
       id: p.id,
       phoneJid: p.phoneNumber ?? (p.id.endsWith('@s.whatsapp.net') ? p.id : undefined),
@@ -80,9 +82,18 @@ export function groupsAndContacts(sock: WASocket, cache: GroupCache) {
         return mapGroup(meta);
       });
     },
-    async groupParticipants(jid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<void> {
-      await sock.groupParticipantsUpdate(jid, participants.map((p) => toJid(p)), action);
+    async groupParticipants(jid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote') {
+      const results = await sock.groupParticipantsUpdate(jid, participants.map((p) => toJid(p)), action);
       cache.invalidate(jid);
+      return results.map((r, i) => {
+        const code = Number.parseInt(r.status, 10);
+        return { participant: r.jid ?? participants[i] ?? '', ok: code === 200, code: Number.isNaN(code) ? undefined : code };
+      });
+    },
+    async groupInviteCode(jid: string, revoke: boolean): Promise<string> {
+      const code = revoke ? await sock.groupRevokeInvite(jid) : await sock.groupInviteCode(jid);
+      if (code === undefined) throw new Error('WhatsApp returned no invite code.');
+      return code;
     },
     async groupLeave(jid: string): Promise<void> {
       await sock.groupLeave(jid);

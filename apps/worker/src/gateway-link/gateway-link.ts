@@ -1,0 +1,161 @@
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { workerHeartbeatResponse, workerRegisterResponse } from '@wagate/contracts';
+import type { SessionAssignment, WorkerHeartbeatBody, WorkerRegisterResponse } from '@wagate/contracts';
+import type { Logger } from '../logger.js';
+
+export interface GatewayLinkOptions {
+  gatewayUrl: string;
+  /** The bootstrap WORKER_TOKEN; replaced by the per-worker token registration returns. */
+  bootstrapToken: string;
+  workerId?: string;
+  endpoint: string;
+  maxSessions: number;
+  version: string;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+  /** What the heartbeat reports; called at every beat. */
+  snapshot(): Omit<WorkerHeartbeatBody, 'maxSessions'>;
+  /** The per-worker token (use it for events too). */
+  onToken?(token: string, workerId: string): void;
+  /** Sessions the gateway moved elsewhere: stop them without logging out. */
+  onDropSessions?(sessions: SessionAssignment[]): void;
+  /** The lease is about to expire unrenewed: stop every session before it can be granted elsewhere. */
+  onLeaseLost?(): void;
+  /** Retry pacing for registration. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class GatewayRefusedError extends Error {
+  constructor(readonly status: number, path: string) {
+    super(`The gateway answered ${status} to ${path}.`);
+    this.name = 'GatewayRefusedError';
+  }
+}
+
+/**
+ * Registration and heartbeats (DESIGN.md §6). The lease is renewed by every successful beat;
+ * when beats keep failing, `onLeaseLost` fires one heartbeat interval before the lease would
+ * expire, so this worker's sockets are closed before the gateway may hand its sessions to
+ * another worker.
+ */
+export class GatewayLink {
+  readonly #o: GatewayLinkOptions;
+  #token: string;
+  #workerId: string | undefined;
+  #intervalMs = 5000;
+  #leaseTtlMs = 15_000;
+  #leaseDeadline = 0;
+  #leaseLost = false;
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+
+  constructor(options: GatewayLinkOptions) {
+    this.#o = { ...options, gatewayUrl: options.gatewayUrl.replace(/\/+$/, '') };
+    this.#token = options.bootstrapToken;
+    this.#workerId = options.workerId;
+  }
+
+  get workerId(): string | undefined {
+    return this.#workerId;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  /** True while the last renewal is still valid. */
+  get leaseValid(): boolean {
+    return Date.now() < this.#leaseDeadline;
+  }
+
+  /** Registers, retrying with backoff until the gateway answers (or `stop` is called). */
+  async register(): Promise<WorkerRegisterResponse> {
+    this.#running = true;
+    let delay = this.#o.minBackoffMs ?? 500;
+    for (;;) {
+      const started = Date.now();
+      try {
+        const body = await this.#post('/api/v1/internal/workers/register', {
+          ...(this.#workerId === undefined ? {} : { workerId: this.#workerId }),
+          endpoint: this.#o.endpoint,
+          maxSessions: this.#o.maxSessions,
+          version: this.#o.version,
+        });
+        const registered = workerRegisterResponse.parse(body);
+        this.#workerId = registered.workerId;
+        this.#token = registered.token;
+        this.#intervalMs = registered.heartbeatIntervalMs;
+        this.#leaseTtlMs = registered.leaseTtlMs;
+        this.#leaseDeadline = started + registered.leaseTtlMs;
+        this.#leaseLost = false;
+        this.#o.onToken?.(registered.token, registered.workerId);
+        this.#o.logger?.info({ workerId: registered.workerId, heartbeatIntervalMs: registered.heartbeatIntervalMs }, 'Registered with the gateway');
+        return registered;
+      } catch (error) {
+        if (!this.#running) throw error;
+        this.#o.logger?.warn({ err: error, retryInMs: delay }, 'Registration failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(this.#o.maxBackoffMs ?? 10_000, delay * 2);
+      }
+    }
+  }
+
+  /** Beats every heartbeat interval until `stop`. */
+  startHeartbeat(): void {
+    this.#running = true;
+    const beat = async (): Promise<void> => {
+      await this.heartbeat().catch((error: unknown) => this.#o.logger?.warn({ err: error }, 'Heartbeat failed'));
+      this.#checkLease();
+      if (this.#running) this.#timer = setTimeout(() => void beat(), this.#intervalMs);
+    };
+    this.#timer = setTimeout(() => void beat(), this.#intervalMs);
+  }
+
+  /** One heartbeat; renews the lease on success. */
+  async heartbeat(): Promise<void> {
+    if (this.#workerId === undefined) throw new Error('Not registered.');
+    const started = Date.now();
+    const body = await this.#post(`/api/v1/internal/workers/${encodeURIComponent(this.#workerId)}/heartbeat`, {
+      ...this.#o.snapshot(),
+      maxSessions: this.#o.maxSessions,
+    });
+    const answer = workerHeartbeatResponse.parse(body);
+    if (answer.ok) {
+      this.#leaseTtlMs = answer.leaseTtlMs;
+      this.#leaseDeadline = started + answer.leaseTtlMs;
+      this.#leaseLost = false;
+    }
+    if (answer.dropSessions !== undefined && answer.dropSessions.length > 0) this.#o.onDropSessions?.(answer.dropSessions);
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #checkLease(): void {
+    // Act one interval early: the next beat might come too late to stop in time.
+    if (!this.#leaseLost && this.#leaseDeadline > 0 && Date.now() + this.#intervalMs >= this.#leaseDeadline) {
+      this.#leaseLost = true;
+      this.#o.logger?.error({ leaseDeadline: new Date(this.#leaseDeadline).toISOString() }, 'Lease not renewed; stopping every session');
+      this.#o.onLeaseLost?.();
+    }
+  }
+
+  async #post(path: string, body: unknown): Promise<unknown> {
+    const response = await request(`${this.#o.gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
+      body: JSON.stringify(body),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+      ...(this.#o.dispatcher === undefined ? {} : { dispatcher: this.#o.dispatcher }),
+    });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) throw new GatewayRefusedError(response.statusCode, path);
+    return text === '' ? {} : (JSON.parse(text) as unknown);
+  }
+}

@@ -1,0 +1,58 @@
+import Fastify from 'fastify';
+import { cpus, freemem, totalmem } from 'node:os';
+import type { WorkerHealthResponse } from '@wagate/contracts';
+import type { HistoryStore } from '../history/index.js';
+import type { Logger } from '../logger.js';
+import type { SessionManager } from '../sessions/index.js';
+import { errorHandler } from './error-handler.js';
+import { WORKER_API, workerApiRoutes } from './worker-api.routes.js';
+import type { WorkerTokens } from './worker-token.js';
+
+export interface HttpServerDeps {
+  manager: SessionManager;
+  history: HistoryStore;
+  tokens: WorkerTokens;
+  logger: Logger;
+  workerId: string;
+  version: string;
+}
+
+let lastCpu = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
+
+/** Process CPU share since the previous call, in percent of all cores. */
+export function cpuPercent(): number {
+  const now = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
+  const usedUs = now.usage.user - lastCpu.usage.user + (now.usage.system - lastCpu.usage.system);
+  const elapsedUs = Number(now.at - lastCpu.at) / 1000;
+  lastCpu = now;
+  if (elapsedUs <= 0) return 0;
+  return Math.min(100, Math.max(0, (usedUs / elapsedUs / Math.max(1, cpus().length)) * 100));
+}
+
+export function memoryPercent(): number {
+  return Math.min(100, Math.max(0, ((totalmem() - freemem()) / totalmem()) * 100));
+}
+
+/** The worker's internal HTTP API: health without a token, everything else with one. */
+export async function buildHttpServer(deps: HttpServerDeps) {
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }), bodyLimit: 24 * 1024 * 1024, disableRequestLogging: true });
+  const started = Date.now();
+  app.setErrorHandler(errorHandler);
+
+  app.get(WORKER_API.health, async (): Promise<WorkerHealthResponse> => ({
+    status: deps.manager.draining ? 'draining' : 'ok',
+    workerId: deps.workerId,
+    version: deps.version,
+    sessionCount: deps.manager.count,
+    maxSessions: deps.manager.capacity,
+    cpuUsage: cpuPercent(),
+    memoryUsage: memoryPercent(),
+    uptimeSeconds: (Date.now() - started) / 1000,
+  }));
+
+  await app.register(async (internal) => {
+    internal.addHook('preHandler', async (request) => deps.tokens.check(request));
+    await workerApiRoutes(internal, { manager: deps.manager, history: deps.history });
+  });
+  return app;
+}

@@ -1,0 +1,182 @@
+import {
+  contactsCheckResponse,
+  createGroupCommand,
+  groupCommand,
+  groupInviteCodeCommand,
+  groupMetadataQuery,
+  groupParticipantsCommand,
+  NotFoundError,
+  restoreSessionCommand,
+  sessionAssignment,
+  startSessionCommand,
+  workerContactsCheckCommand,
+  workerHistoryQuery,
+  workerMessageQuery,
+  workerSendCommand,
+} from '@wagate/contracts';
+import type { GroupMetadata, SessionCommandResponse, StartSessionCommand } from '@wagate/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { HistoryStore } from '../history/index.js';
+import { toMessageView, toOutgoing } from '../messages/index.js';
+import type { SessionManager, SessionSnapshot } from '../sessions/index.js';
+import type { GroupInfo } from '../whatsapp/index.js';
+import { toJid } from '../whatsapp/index.js';
+
+/** Paths of the worker's internal API (gateway → worker, worker token). */
+export const WORKER_API = {
+  health: '/health',
+  start: '/api/v1/internal/sessions/start',
+  restore: '/api/v1/internal/sessions/restore',
+  stop: '/api/v1/internal/sessions/stop',
+  logout: '/api/v1/internal/sessions/logout',
+  session: '/api/v1/internal/sessions/:sessionId',
+  send: '/api/v1/internal/messages/send',
+  messages: '/api/v1/internal/messages',
+  message: '/api/v1/internal/messages/:messageId',
+  contactsCheck: '/api/v1/internal/contacts/check',
+  groups: '/api/v1/internal/groups',
+  group: '/api/v1/internal/groups/:groupId',
+  groupParticipants: '/api/v1/internal/groups/participants',
+  groupInvite: '/api/v1/internal/groups/invite-code',
+  groupLeave: '/api/v1/internal/groups/leave',
+  drain: '/api/v1/internal/drain',
+} as const;
+
+export interface WorkerApiDeps {
+  manager: SessionManager;
+  history: HistoryStore;
+}
+
+function commandResponse(s: SessionSnapshot): SessionCommandResponse {
+  const phone = s.me?.id.split('@')[0]?.split(':')[0];
+  return { sessionId: s.sessionId, epoch: s.epoch, status: s.status, phoneNumber: phone === undefined || phone === '' ? null : `+${phone}` };
+}
+
+function groupView(g: GroupInfo): GroupMetadata {
+  return {
+    id: g.id,
+    subject: g.subject,
+    description: g.description ?? null,
+    owner: g.owner ?? null,
+    createdAt: g.createdAt === undefined ? null : new Date(g.createdAt).toISOString(),
+    participants: g.participants.map((p) => ({ id: p.id, admin: p.admin })),
+  };
+}
+
+/** Session, message, contact and group commands; every one is fenced by the session's epoch. */
+export async function workerApiRoutes(app: FastifyInstance, deps: WorkerApiDeps): Promise<void> {
+  const { manager, history } = deps;
+
+  const start = async (command: StartSessionCommand) => {
+    const snapshot = await manager.start(command.sessionId, {
+      epoch: command.epoch,
+      ...(command.method === 'pairing_code' && command.phoneNumber !== undefined ? { pairWithPhone: command.phoneNumber } : {}),
+    });
+    return commandResponse(snapshot);
+  };
+  app.post(WORKER_API.start, async (request, reply) => reply.status(202).send(await start(startSessionCommand.parse(request.body))));
+  app.post(WORKER_API.restore, async (request, reply) => reply.status(202).send(await start(restoreSessionCommand.parse(request.body))));
+
+  app.post(WORKER_API.stop, async (request) => {
+    const { sessionId, epoch } = sessionAssignment.parse(request.body);
+    const before = manager.assertAssigned(sessionId, epoch);
+    await manager.stop(sessionId);
+    return commandResponse({ ...before, status: 'DISCONNECTED' });
+  });
+
+  app.post(WORKER_API.logout, async (request) => {
+    const { sessionId, epoch } = sessionAssignment.parse(request.body);
+    const before = manager.assertAssigned(sessionId, epoch);
+    await manager.logout(sessionId);
+    return commandResponse({ ...before, status: 'LOGGED_OUT' });
+  });
+
+  /** The session as this worker sees it, with the current QR (string and PNG) or pairing code. */
+  app.get(WORKER_API.session, async (request) => {
+    const { sessionId, epoch } = workerMessageQuery.pick({ sessionId: true, epoch: true }).parse({ ...(request.params as object), ...(request.query as object) });
+    const s = manager.assertAssigned(sessionId, epoch);
+    return {
+      ...commandResponse(s),
+      reason: s.reason ?? null,
+      qr: s.qr === undefined ? null : { qr: s.qr.raw, dataUrl: s.qr.dataUrl, expiresAt: new Date(s.qr.expiresAt).toISOString() },
+      pairingCode: s.pairingCode ?? null,
+      attempts: s.attempts,
+    };
+  });
+
+  app.post(WORKER_API.send, async (request) => {
+    const command = workerSendCommand.parse(request.body);
+    const s = manager.assertAssigned(command.sessionId, command.epoch);
+    const sent = await manager.send(command.sessionId, toOutgoing(command.message), command.messageId);
+    return { message: toMessageView(command.sessionId, sent.message, s.me?.id) };
+  });
+
+  app.get(WORKER_API.messages, async (request) => {
+    const q = workerHistoryQuery.parse(request.query);
+    const s = manager.assertAssigned(q.sessionId, q.epoch);
+    const page = await history.query(q.sessionId, {
+      limit: q.limit,
+      ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      ...(q.chatId === undefined ? {} : { chatId: toJid(q.chatId) }),
+      // `before` is exclusive; history bounds are inclusive milliseconds.
+      ...(q.before === undefined ? {} : { to: Date.parse(q.before) - 1 }),
+    });
+    return { data: page.messages.map((m) => toMessageView(q.sessionId, m, s.me?.id)), nextCursor: page.nextCursor };
+  });
+
+  app.get(WORKER_API.message, async (request) => {
+    const q = workerMessageQuery.parse({ ...(request.params as object), ...(request.query as object) });
+    const s = manager.assertAssigned(q.sessionId, q.epoch);
+    const found = await history.getMessage(q.sessionId, q.messageId);
+    if (found === undefined) throw new NotFoundError('Message');
+    return { message: toMessageView(q.sessionId, found, s.me?.id) };
+  });
+
+  app.post(WORKER_API.contactsCheck, async (request) => {
+    const command = workerContactsCheckCommand.parse(request.body);
+    manager.assertAssigned(command.sessionId, command.epoch);
+    const results = await manager.client(command.sessionId).onWhatsApp(command.phones);
+    return contactsCheckResponse.parse({
+      results: results.map((r) => ({ phone: r.phoneNumber, exists: r.exists, ...(r.jid === undefined ? {} : { jid: r.jid }) })),
+    });
+  });
+
+  app.post(WORKER_API.groups, async (request, reply) => {
+    const command = createGroupCommand.parse(request.body);
+    manager.assertAssigned(command.sessionId, command.epoch);
+    const group = await manager.client(command.sessionId).groupCreate(command.subject, command.participants);
+    return reply.status(201).send({ group: groupView(group) });
+  });
+
+  app.post(WORKER_API.groupParticipants, async (request) => {
+    const command = groupParticipantsCommand.parse(request.body);
+    manager.assertAssigned(command.sessionId, command.epoch);
+    const results = await manager.client(command.sessionId).groupParticipants(command.groupId, command.participants, command.action);
+    return { results: results.map((r) => ({ participant: r.participant, ok: r.ok, ...(r.code === undefined ? {} : { code: r.code }) })) };
+  });
+
+  app.post(WORKER_API.groupInvite, async (request) => {
+    const command = groupInviteCodeCommand.parse(request.body);
+    manager.assertAssigned(command.sessionId, command.epoch);
+    const code = await manager.client(command.sessionId).groupInviteCode(command.groupId, command.revoke);
+    return { code, url: `https://chat.whatsapp.com/${code}` };
+  });
+
+  app.post(WORKER_API.groupLeave, async (request) => {
+    const command = groupCommand.parse(request.body);
+    manager.assertAssigned(command.sessionId, command.epoch);
+    await manager.client(command.sessionId).groupLeave(command.groupId);
+    return { ok: true as const };
+  });
+
+  app.get(WORKER_API.group, async (request) => {
+    const q = groupMetadataQuery.parse({ ...(request.params as object), ...(request.query as object) });
+    manager.assertAssigned(q.sessionId, q.epoch);
+    return { group: groupView(await manager.client(q.sessionId).groupMetadata(q.groupId)) };
+  });
+
+  app.post(WORKER_API.drain, async (_request, reply) => {
+    await manager.drain();
+    return reply.status(202).send({ ok: true as const });
+  });
+}
