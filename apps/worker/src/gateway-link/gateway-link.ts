@@ -65,6 +65,11 @@ export class GatewayLink {
     return this.#token;
   }
 
+  /** The lease length the gateway granted last. */
+  get leaseTtlMs(): number {
+    return this.#leaseTtlMs;
+  }
+
   /** True while the last renewal is still valid. */
   get leaseValid(): boolean {
     return Date.now() < this.#leaseDeadline;
