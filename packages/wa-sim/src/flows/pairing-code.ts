@@ -48,8 +48,13 @@ export function onCompanionHello(core: SimCore, conn: Connection, iq: BinaryNode
  * with the phone's own (wrapped) ephemeral key. A wrong code is only noticed at companion_finish,
  * exactly as on WhatsApp.
  */
-export async function enterPairingCode(core: SimCore, phone: VirtualPhone, code: string): Promise<PairedDevice> {
-  const session = [...sessionsOf(core)].reverse().find((s) => s.phone === phone.phone && s.conn.isOpen && s.typed === undefined);
+export async function enterPairingCode(core: SimCore, phone: VirtualPhone, code: string, waitMs = 3000): Promise<PairedDevice> {
+  const find = (): CodeSession | undefined => [...sessionsOf(core)].reverse().find((s) => s.phone === phone.phone && s.conn.isOpen && s.typed === undefined);
+  // The companion's request may still be in flight (Baileys does not wait for its answer).
+  let session = find();
+  for (const deadline = Date.now() + waitMs; session === undefined && Date.now() < deadline; session = find()) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   if (session === undefined) throw new Error(`no companion is waiting for a pairing code for ${phone.phone}`);
   const clean = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
   const primaryEphemeral = Curve.generateKeyPair();
@@ -105,7 +110,8 @@ export async function onCompanionFinish(core: SimCore, conn: Connection, iq: Bin
     if (conn.pairing === undefined || !Buffer.from(conn.pairing.identityKey).equals(companionIdentity)) throw new Error('key bundle identity does not match');
     const identityShared = Curve.sharedKey(typed.phone.signal.identityKey.private, companionIdentity);
     const advSecret = Buffer.from(hkdfSync('sha256', Buffer.concat([companionShared, identityShared, random]), Buffer.alloc(0), 'adv_secret', 32));
-    typed.resolve(await sendPairSuccess(core, typed.phone, conn, advSecret));
+    // Not awaited: the signature arrives as a later frame of this same (serialised) connection.
+    sendPairSuccess(core, typed.phone, conn, advSecret).then(typed.resolve, typed.reject);
   } catch (err) {
     // Wrong code: the bundle does not decrypt. WhatsApp drops the attempt; so do we.
     typed.reject(err instanceof Error ? err : new Error(String(err)));
