@@ -67,6 +67,12 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
     if (conn.device !== undefined) {
       const key = deviceKey(conn.device.phone, conn.device.deviceId);
       if (this.live.get(key) === conn) this.live.delete(key);
+      // WhatsApp keeps a message until the device acknowledges it; unreceipted ones come again.
+      const device = this.registry.companion(conn.device.phone, conn.device.deviceId);
+      if (device !== undefined && conn.inflight.size > 0) {
+        device.offline.unshift(...[...conn.inflight.values()].map((n) => (this.markOffline ? { ...n, attrs: { ...n.attrs, offline: '1' } } : n)));
+      }
+      conn.inflight.clear();
     }
   }
 
@@ -127,6 +133,7 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
     const key = deviceKey(to.phone, to.deviceId);
     const conn = this.live.get(key);
     if (conn !== undefined && conn.isOpen) {
+      if (node.tag === 'message' && node.attrs.id !== undefined) conn.inflight.set(node.attrs.id, node);
       conn.send(node);
       return;
     }

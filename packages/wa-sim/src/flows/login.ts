@@ -32,5 +32,9 @@ export async function login(core: SimCore, conn: Connection, payload: proto.Clie
   const pending = device.offline.splice(0);
   for (const node of pending) conn.send(node);
   conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: String(pending.length) } }] });
+  if (device.needsInitialHistory) {
+    device.needsInitialHistory = false;
+    core.phones.get(phone)?.sendInitialHistory(deviceId).catch((err: unknown) => conn.log.warn({ err }, 'Initial history push failed'));
+  }
   await Promise.resolve();
 }

@@ -143,6 +143,7 @@ export function onPairDeviceSign(core: SimCore, conn: Connection, node: BinaryNo
     preKeys: new Map(),
     platform: conn.pairing.platform,
     pairedAt: Date.now(),
+    needsInitialHistory: true,
     offline: [],
   });
   conn.pairing = undefined;

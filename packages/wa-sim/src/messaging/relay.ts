@@ -16,21 +16,23 @@ function encOf(node: BinaryNode): EncPayload | undefined {
   return { type, ciphertext: node.content, ...(node.attrs.count ? { count: node.attrs.count } : {}) };
 }
 
-function sendAck(core: SimCore, conn: Connection, node: BinaryNode): void {
+/** Returns false when the (injected) ack rejected the message: then it is not relayed. */
+function sendAck(core: SimCore, conn: Connection, node: BinaryNode): boolean {
   const key = conn.device === undefined ? '' : deviceKey(conn.device.phone, conn.device.deviceId);
-  if (core.faults.refuseAcks.has(key)) return;
+  if (core.faults.refuseAcks.has(key)) return true;
   const error = core.faults.errorAcks.get(key);
   const ack: BinaryNode = { tag: 'ack', attrs: { class: 'message', id: node.attrs.id ?? '', from: node.attrs.to ?? '', t: now(), ...(error === undefined ? {} : { error: String(error) }) } };
   const delay = core.faults.ackDelays.get(key);
   if (delay === undefined) conn.send(ack);
   else setTimeout(() => conn.send(ack), delay).unref();
+  return error === undefined;
 }
 
 /** A companion's `<message>`: ack it, then fan the per-device ciphertexts out to their devices. */
 export function handleClientMessage(core: SimCore, conn: Connection, node: BinaryNode): void {
   const sender = conn.device;
   if (sender === undefined) return;
-  sendAck(core, conn, node);
+  if (!sendAck(core, conn, node)) return;
   const id = node.attrs.id ?? '';
   const to = node.attrs.to ?? '';
   // Peer data operations (placeholder resends, app-state key requests) go to the own phone,
@@ -97,6 +99,9 @@ export function envelopeToStanza(core: SimCore, env: Envelope, target: DeviceAdd
   if (env.notify) attrs.notify = env.notify;
   if (env.chat.kind === 'group') {
     Object.assign(attrs, { from: env.chat.jid, participant: lidJid(senderLid, env.from.deviceId), participant_pn: pnJid(env.from.phone), addressing_mode: 'lid' });
+  } else if (env.from.phone === target.phone && env.chat.peer === env.from.phone) {
+    // Peer traffic between an account's own devices (history sync, app-state keys).
+    attrs.from = pnJid(env.from.phone, env.from.deviceId);
   } else if (env.from.phone === target.phone) {
     const peerLid = core.registry.lidOf(env.chat.peer) ?? env.chat.peer;
     Object.assign(attrs, { from: lidJid(senderLid, env.from.deviceId), recipient: lidJid(peerLid), recipient_pn: pnJid(env.chat.peer), addressing_mode: 'lid' });
@@ -114,9 +119,10 @@ const KIND_BY_TYPE: Record<string, ReceiptKind | undefined> = { '': 'delivery', 
 export function handleClientReceipt(core: SimCore, conn: Connection, node: BinaryNode): void {
   const { id = '', to = '', type } = node.attrs;
   conn.send({ tag: 'ack', attrs: { class: 'receipt', id, from: to, ...(type ? { type } : {}), ...(node.attrs.participant ? { participant: node.attrs.participant } : {}) } });
+  const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((i) => i.attrs.id ?? '')];
+  for (const messageId of ids) conn.inflight.delete(messageId);
   const kind = KIND_BY_TYPE[type ?? ''];
   if (kind === undefined || conn.device === undefined) return;
-  const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((i) => i.attrs.id ?? '')];
   for (const messageId of ids) {
     const logged = core.messages.get(messageId);
     if (logged === undefined) continue;
@@ -152,8 +158,10 @@ export function routeReceipt(core: SimCore, intent: ReceiptIntent, retryNode?: B
   const attrs: Record<string, string> = { id: intent.messageId, t: now() };
   if (intent.kind === 'retry') {
     attrs.type = 'retry';
+    // Same addressing as the sender used, so Baileys finds the message in its retry cache.
+    const asSent = core.messages.get(intent.messageId)?.chatAsSent ?? '';
     if (intent.group !== undefined) Object.assign(attrs, { from: intent.group, participant: lidJid(fromLid, from.deviceId) });
-    else attrs.from = lidJid(fromLid, from.deviceId);
+    else attrs.from = asSent.endsWith('@lid') ? lidJid(fromLid, from.deviceId) : pnJid(from.phone, from.deviceId);
     const retry = intent.retry ?? { count: 1, registrationId: 0 };
     const regId = Buffer.alloc(4);
     regId.writeUInt32BE(retry.registrationId >>> 0);

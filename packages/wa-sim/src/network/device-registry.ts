@@ -21,6 +21,8 @@ export interface CompanionDevice {
   preKeys: Map<number, Uint8Array>;
   platform: string;
   pairedAt: number;
+  /** True until the phone pushed the initial history after the first login. */
+  needsInitialHistory: boolean;
   /** Stanzas waiting for the device's next login. */
   offline: BinaryNode[];
 }

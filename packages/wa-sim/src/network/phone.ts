@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { encodeWAMessage, generateSignalPubKey, proto, unpadRandomMax16 } from 'baileys';
 import type { Logger } from 'pino';
 import { summarizeMessage, stanzaTypeOf, mediaTypeOf } from '../messaging/content.js';
@@ -178,6 +179,26 @@ export class VirtualPhone {
     }
     const { type, ciphertext } = await repo.encryptMessage({ jid, data: encodeWAMessage(message) });
     return { type, ciphertext };
+  }
+
+  /**
+   * What a real phone does right after linking: push the (here empty) initial history inline.
+   * Baileys buffers all events after its first login until this arrives (or 20 s pass).
+   */
+  async sendInitialHistory(deviceId: number): Promise<void> {
+    const target = { phone: this.phone, deviceId };
+    const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
+    const payload = deflateSync(proto.HistorySync.encode({ syncType, progress: 100, conversations: [], pushnames: [] }).finish());
+    const message: proto.IMessage = {
+      protocolMessage: {
+        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+        historySyncNotification: { syncType, progress: 100, chunkOrder: 0, initialHistBootstrapInlinePayload: payload },
+      },
+    };
+    const enc = await this.encryptFor(target, message);
+    if (enc === undefined) return;
+    const id = `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
+    this.net.deliver({ id, t: Math.floor(Date.now() / 1000), type: 'text', from: this.address, chat: { kind: 'user', peer: this.phone }, encs: [enc], attrs: { category: 'peer' } }, target);
   }
 
   /** Signal addresses are always the LID device JID, so both directions share one session. */

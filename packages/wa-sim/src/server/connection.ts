@@ -37,6 +37,8 @@ export class Connection {
   /** The logged-in companion, once `<success>` was sent. */
   device: DeviceAddress | undefined;
   pairing: PairingState | undefined;
+  /** Messages sent but not yet receipted: back to the offline queue if the socket dies. */
+  readonly inflight = new Map<string, BinaryNode>();
   /** Fault: ignore everything the client sends and send nothing (keep-alive then trips). */
   silenced = false;
   readonly log: Logger;

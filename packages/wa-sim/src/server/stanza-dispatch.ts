@@ -39,8 +39,12 @@ export async function dispatchStanza(core: SimCore, conn: Connection, node: Bina
     case 'chatstate':
       handleClientPresence(core, conn, node);
       return;
+    case 'ack':
+      // A nack for a message we delivered: it was handled (badly), do not deliver it again.
+      if (node.attrs.class === 'message' && node.attrs.id !== undefined) conn.inflight.delete(node.attrs.id);
+      return;
     default:
-      // ack, ib (unified_session, offline_batch), notification acks: nothing to answer.
+      // ib (unified_session, offline_batch), notification acks: nothing to answer.
       return;
   }
 }
@@ -123,6 +127,11 @@ async function answerIq(
       return undefined;
     case 'w:p':
       return undefined;
+    case 'w:sync:app:state': {
+      // No app-state patches on the simulated network: every collection is empty at version 0.
+      const collections = Array.isArray(child?.content) ? child.content : [];
+      return [{ tag: 'sync', attrs: {}, content: collections.map((c) => ({ tag: 'collection', attrs: { name: c.attrs.name ?? '', version: '0' } })) }];
+    }
     case 'abt':
       return [{ tag: 'props', attrs: { protocol: '1', hash: 'sim', refresh: '86400' } }];
     case 'w':

@@ -1,0 +1,95 @@
+import { proto } from 'baileys';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator } from '../simulator.js';
+import type { Simulator } from '../simulator.js';
+import { companionFactory, pairWithQr } from '../test-support/companion.js';
+import type { SimTestContext } from '../test-support/companion.js';
+
+let sim: Simulator;
+let ctx: SimTestContext;
+
+beforeEach(async () => {
+  sim = await createSimulator({ rootKeyPair: 'test' });
+  ctx = companionFactory(sim);
+});
+
+afterEach(async () => {
+  ctx.closeAll();
+  await sim.close();
+});
+
+describe('fault injection', () => {
+  it.each([401, 403, 411, 440, 500, 503, 515])('a stream error %i reaches Baileys as that disconnect reason', async (code) => {
+    const owner = sim.phones.create();
+    const { companion, deviceId } = await pairWithQr(sim, ctx, owner);
+    expect(sim.faults.streamError({ phone: owner.phone, deviceId }, code)).toBe(true);
+    expect((await companion.waitForClose()).statusCode).toBe(code);
+  });
+
+  it('a dropped connection closes Baileys with 428 and a reconnect logs in again', async () => {
+    const owner = sim.phones.create();
+    const { companion, auth, deviceId } = await pairWithQr(sim, ctx, owner);
+    sim.faults.drop({ phone: owner.phone, deviceId });
+    expect((await companion.waitForClose()).statusCode).toBe(428);
+    const again = ctx.connect(auth);
+    await again.waitForOpen();
+  });
+
+  it('a failed login answers <failure reason=403>', async () => {
+    const owner = sim.phones.create();
+    const { companion, auth, deviceId } = await pairWithQr(sim, ctx, owner);
+    companion.end();
+    sim.faults.failNextLogin({ phone: owner.phone, deviceId }, 403);
+    const again = ctx.connect(auth);
+    expect((await again.waitForClose()).statusCode).toBe(403);
+  });
+
+  it('an error ack marks the sent message failed', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion, deviceId } = await pairWithQr(sim, ctx, owner);
+    sim.faults.acks({ phone: owner.phone, deviceId }, { mode: 'error', code: 479 });
+    const sent = await companion.sock.sendMessage(alice.jid, { text: 'will fail' });
+    // The failure may come as messages.update or folded into the own-message upsert.
+    const failed = await companion.waitFor(
+      () =>
+        companion.updates.find((u) => u.key.id === sent?.key.id && u.update.status === proto.WebMessageInfo.Status.ERROR)?.update ??
+        companion.upserts.flatMap((u) => u.messages).find((m) => m.key.id === sent?.key.id && m.status === proto.WebMessageInfo.Status.ERROR),
+    );
+    expect(failed.messageStubParameters).toEqual(['479']);
+    expect(alice.inbox).toHaveLength(0);
+  });
+
+  it('silence trips Baileys’ keep-alive', async () => {
+    const owner = sim.phones.create();
+    const { companion, deviceId } = await pairWithQr(sim, ctx, owner, { keepAliveIntervalMs: 500 });
+    sim.faults.silence({ phone: owner.phone, deviceId });
+    // Baileys gives up when nothing arrived for keepAliveIntervalMs + 5 s.
+    const closed = await companion.waitForClose(9000);
+    expect(closed.statusCode).toBe(408);
+  }, 15_000);
+
+  it('a phone that cannot decrypt asks for a retry and Baileys resends', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    sim.faults.failDecrypt(alice.phone, 1);
+    const sent = await companion.sock.sendMessage(alice.jid, { text: 'retry me' });
+    const got = await alice.waitForMessage((m) => m.id === sent?.key.id, 5000);
+    expect(got.text).toBe('retry me');
+  });
+
+  it('delivers messages sent while the companion was offline at its next login', async () => {
+    const owner = sim.phones.create();
+    const bob = sim.phones.create();
+    const { companion, auth } = await pairWithQr(sim, ctx, owner);
+    companion.end();
+    await companion.waitForClose();
+    const sent = await bob.sendText(owner.jid, 'while you were away');
+    const again = ctx.connect(auth);
+    await again.waitForOpen();
+    const got = await again.waitFor(() => again.upserts.flatMap((u) => u.messages).find((m) => m.key.id === sent.id));
+    expect(got.message?.conversation).toBe('while you were away');
+    await again.waitFor(() => [...sent.receipts.values()].some((r) => r.delivery !== undefined), 3000, 'delivery receipt');
+  });
+});
