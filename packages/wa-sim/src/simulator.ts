@@ -101,6 +101,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   const media: MediaHost = await startMediaHost({ host, port: options.mediaPort ?? 0, logger });
   core.media = { hostname: `${media.hostname}:${media.port}`, auth: media.auth };
+  core.mediaStore = {
+    put: (body, path) => media.put(body, path),
+    get: (pathOrUrl) => media.blobs.get((pathOrUrl.startsWith('https://') ? new URL(pathOrUrl).pathname : pathOrUrl).split('?')[0]!),
+  };
   let controlHandler: ReturnType<typeof createControlApi> | undefined;
   const server = await startWaServer(core, { host, port: options.port ?? 0, onRequest: (req, res) => controlHandler?.(req, res) });
   const base = `${host}:${server.port}`;

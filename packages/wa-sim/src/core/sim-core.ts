@@ -15,7 +15,7 @@ import type { DeviceAddress } from '../network/device-registry.js';
 import { GroupStore } from '../network/groups.js';
 import { pnJid } from '../network/jids.js';
 import type { VirtualPhone } from '../network/phone.js';
-import type { PhoneNetwork, PreKeyBundle, ReceiptDelays, ReceiptIntent } from '../network/phone-network.js';
+import type { MediaStore, PhoneNetwork, PreKeyBundle, ReceiptDelays, ReceiptIntent } from '../network/phone-network.js';
 
 export interface MediaHostInfo {
   /** `host:port` as Baileys puts it into `https://HOST/…`. */
@@ -41,6 +41,7 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   /** Last announced presence per account. */
   readonly presence = new Map<string, 'available' | 'unavailable'>();
   media: MediaHostInfo | undefined;
+  mediaStore: MediaStore | undefined;
   /** Deliver offline stanzas with `offline="1"` (WhatsApp does; Baileys then upserts as `append`). */
   markOffline = true;
 

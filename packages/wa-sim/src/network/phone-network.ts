@@ -31,11 +31,18 @@ export interface ReceiptDelays {
   read: number | null;
 }
 
+/** The media host as the phones use it (in-process, no TLS round trip). */
+export interface MediaStore {
+  put(body: Buffer, mediaPath?: string): { mediaUrl: string; directPath: string };
+  get(directPathOrUrl: string): Buffer | undefined;
+}
+
 /** What a virtual phone needs from the network; implemented by the simulator core. */
 export interface PhoneNetwork {
   readonly registry: DeviceRegistry;
   readonly logger: Logger;
   readonly receiptDelays: ReceiptDelays;
+  readonly mediaStore: MediaStore | undefined;
   takeBundle(address: DeviceAddress): Promise<PreKeyBundle | undefined>;
   groupParticipants(groupJid: string): string[] | undefined;
   deliver(envelope: Envelope, to: DeviceAddress): void;

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { encodeWAMessage, generateSignalPubKey, proto, unpadRandomMax16 } from 'baileys';
+import type { AnyMessageContent } from 'baileys';
 import type { Logger } from 'pino';
 import { summarizeMessage, stanzaTypeOf, mediaTypeOf } from '../messaging/content.js';
 import type { ChatRef, EncPayload, Envelope } from '../messaging/envelope.js';
 import type { DeviceAddress } from './device-registry.js';
 import { isGroupJid, lidJid, normalizePhone, pnJid } from './jids.js';
 import type { PhoneNetwork, ReceiptKind } from './phone-network.js';
+import { buildContent, downloadMedia } from './phone-media.js';
 import { PhoneSignal } from './phone-signal.js';
 
 export interface InboxEntry {
@@ -98,6 +100,19 @@ export class VirtualPhone {
 
   sendText(to: string, text: string): Promise<SentEntry> {
     return this.sendMessage(to, { conversation: text });
+  }
+
+  /**
+   * Sends any Baileys content (`{ image: buffer, caption }`, `{ react: … }`, `{ poll: … }`,
+   * `{ location: … }` …), uploading media to the simulator's media host first.
+   */
+  async send(to: string, content: AnyMessageContent, options: { id?: string } = {}): Promise<SentEntry> {
+    return this.sendMessage(to, await buildContent(content, this.net.mediaStore), options);
+  }
+
+  /** Decrypted bytes of a received image/video/audio/document/sticker. */
+  downloadMedia(entry: InboxEntry): Promise<Buffer> {
+    return downloadMedia(entry.message, this.net.mediaStore);
   }
 
   /** Encrypts `message` for every device of the recipient (and this account's companions). */
