@@ -91,7 +91,7 @@ describe('content sent by the phone, read by Baileys', () => {
     const sent = await alice.send(owner.jid, { image: PNG, caption: 'from alice' });
     const got = await companion.waitForIncoming((m) => m.key.id === sent.id);
     expect(got.message?.imageMessage?.caption).toBe('from alice');
-    const bytes = await downloadMediaMessage(got, 'buffer', { options: { dispatcher: ctx.trust.dispatcher } as RequestInit });
+    const bytes = await downloadMediaMessage(got, 'buffer', { options: ctx.trust.fetchOptions });
     expect(Buffer.from(bytes)).toEqual(PNG);
   });
 

@@ -24,6 +24,12 @@ export interface MediaTrust {
    * `options: { dispatcher }` (profile pictures). Nothing global is touched.
    */
   dispatcher: UndiciAgent;
+  /**
+   * `{ dispatcher }` typed as the `RequestInit` Baileys asks for (`MediaDownloadOptions.options`,
+   * socket config `options`). Node's bundled undici-types and the undici package describe the
+   * same runtime interface with distinct declarations, hence the one cast here.
+   */
+  fetchOptions: RequestInit;
 }
 
 /**
@@ -33,9 +39,11 @@ export interface MediaTrust {
  */
 export function useSimulatorTrust(trust: SimulatorTrust): MediaTrust {
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(trust.rootPublicKey);
+  const dispatcher = new UndiciAgent({ connect: { ca: trust.mediaCa } });
   return {
     fetchAgent: new HttpsAgent({ ca: trust.mediaCa, keepAlive: true }),
-    dispatcher: new UndiciAgent({ connect: { ca: trust.mediaCa } }),
+    dispatcher,
+    fetchOptions: { dispatcher } as unknown as RequestInit,
   };
 }
 
