@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulator } from '../simulator.js';
+import type { Simulator } from '../simulator.js';
+import type { VirtualPhone } from '../network/phone.js';
+import { companionFactory, pairWithQr } from '../test-support/companion.js';
+import type { Companion, SimTestContext } from '../test-support/companion.js';
+
+let sim: Simulator;
+let ctx: SimTestContext;
+let owner: VirtualPhone;
+let alice: VirtualPhone;
+let bob: VirtualPhone;
+let companion: Companion;
+
+beforeAll(async () => {
+  sim = await createSimulator({ rootKeyPair: 'test' });
+  ctx = companionFactory(sim);
+  owner = sim.phones.create({ pushName: 'Owner' });
+  alice = sim.phones.create({ pushName: 'Alice' });
+  bob = sim.phones.create({ pushName: 'Bob' });
+  ({ companion } = await pairWithQr(sim, ctx, owner));
+});
+
+afterAll(async () => {
+  ctx.closeAll();
+  await sim.close();
+});
+
+describe('groups', () => {
+  it('creates a group, sends with sender keys and receives from members', async () => {
+    const meta = await companion.sock.groupCreate('Team', [alice.jid, bob.jid]);
+    expect(meta.subject).toBe('Team');
+    expect(meta.participants).toHaveLength(3);
+    const fetched = await companion.sock.groupMetadata(meta.id);
+    expect(fetched.participants.map((p) => p.phoneNumber).sort()).toEqual([owner.jid, alice.jid, bob.jid].sort());
+
+    const sent = await companion.sock.sendMessage(meta.id, { text: 'hello team' });
+    const a = await alice.waitForMessage((m) => m.id === sent?.key.id);
+    const b = await bob.waitForMessage((m) => m.id === sent?.key.id);
+    expect([a.text, b.text]).toEqual(['hello team', 'hello team']);
+    expect(a.chat).toBe(meta.id);
+    // A second message reuses the sender key (no new distribution).
+    const again = await companion.sock.sendMessage(meta.id, { text: 'second' });
+    expect((await bob.waitForMessage((m) => m.id === again?.key.id)).text).toBe('second');
+
+    const fromAlice = await alice.sendText(meta.id, 'hi from alice');
+    const got = await companion.waitForIncoming((m) => m.key.id === fromAlice.id);
+    expect(got.message?.conversation).toBe('hi from alice');
+    expect(got.key.remoteJid).toBe(meta.id);
+    expect(got.key.participant).toBe(alice.lidJid);
+    // Alice's phone confirms the companion's group message as a per-participant receipt.
+    await companion.waitFor(() => companion.receipts.find((r) => r.key.id === sent?.key.id), 3000, 'group receipt');
+  });
+
+  it('adds and removes participants, and members see the change', async () => {
+    const meta = await companion.sock.groupCreate('Changing', [alice.jid]);
+    const carol = sim.phones.create({ pushName: 'Carol' });
+    const added = await companion.sock.groupParticipantsUpdate(meta.id, [carol.jid], 'add');
+    expect(added[0]?.status).toBe('200');
+    const sent = await companion.sock.sendMessage(meta.id, { text: 'welcome carol' });
+    expect((await carol.waitForMessage((m) => m.id === sent?.key.id)).text).toBe('welcome carol');
+    await companion.sock.groupParticipantsUpdate(meta.id, [alice.jid], 'remove');
+    const after = await companion.sock.groupMetadata(meta.id);
+    expect(after.participants.map((p) => p.phoneNumber)).not.toContain(alice.jid);
+    const groups = await companion.sock.groupFetchAllParticipating();
+    expect(Object.keys(groups)).toContain(meta.id);
+  });
+});
+
+describe('presence and profile', () => {
+  it('relays typing to the peer’s companions and answers presence subscriptions', async () => {
+    await companion.sock.presenceSubscribe(alice.jid);
+    const update = await new Promise<unknown>((resolve) => {
+      companion.sock.ev.on('presence.update', resolve);
+      setTimeout(() => resolve(undefined), 1000);
+    });
+    expect(update).toBeDefined();
+  });
+
+  it('returns a profile picture URL when the phone has one, 404 otherwise', async () => {
+    alice.profilePictureUrl = 'https://127.0.0.1/pp/alice.jpg';
+    expect(await companion.sock.profilePictureUrl(alice.jid)).toBe('https://127.0.0.1/pp/alice.jpg');
+    await expect(companion.sock.profilePictureUrl(bob.jid)).rejects.toThrow();
+  });
+});
