@@ -29,6 +29,11 @@ describe('gateway app', () => {
     typed.get('/test/crash', async () => {
       throw new Error('connection to postgres://admin:hunter2@db failed');
     });
+    typed.get(
+      '/test/items/:id',
+      { schema: { params: z.strictObject({ id: z.string().regex(/^itm_/) }), querystring: z.strictObject({ limit: z.coerce.number().int().max(100).optional() }) } },
+      async (req) => ({ id: req.params.id }),
+    );
     typed.get('/test/conflict', async () => {
       throw new ConflictError('Already there.');
     });
@@ -135,6 +140,26 @@ describe('gateway app', () => {
     const problem = problemOf(res);
     expect(problem.code).toBe('NOT_FOUND');
     expect(problem.type).toMatch(/^https:\/\//);
+  });
+
+  it('answers a known path with the wrong method with 405 and an Allow header', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/health' });
+    expect(res.statusCode).toBe(405);
+    expect(problemOf(res).code).toBe('METHOD_NOT_ALLOWED');
+    expect(res.headers.allow).toContain('GET');
+    const param = await app.inject({ method: 'POST', url: '/test/items/itm_1' });
+    expect(param.statusCode).toBe(405);
+  });
+
+  it('names query and path parameters in validation errors', async () => {
+    const query = await app.inject({ method: 'GET', url: '/test/items/itm_1?limit=1000' });
+    expect(query.statusCode).toBe(400);
+    expect(problemOf(query)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'query.limit' })] });
+    const params = await app.inject({ method: 'GET', url: '/test/items/nope' });
+    expect(params.statusCode).toBe(400);
+    expect(problemOf(params)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'params.id' })] });
+    const ok = await app.inject({ method: 'GET', url: '/test/items/itm_1?limit=5' });
+    expect(ok.json()).toEqual({ id: 'itm_1' });
   });
 
   it('maps an AppError to its status and code', async () => {

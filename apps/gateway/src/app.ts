@@ -2,10 +2,11 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { BlobStore, Coordinator } from '@wagate/storage';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config.js';
+import type { DatabaseHandle } from './db/index.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
@@ -13,11 +14,14 @@ import { createHealthService, healthRoutes } from './modules/health/index.js';
 
 export interface AppDependencies {
   config: GatewayConfig;
-  database: { ping(): Promise<void> };
+  /** Modules get `database.db` (either driver); the health probe uses `ping()`. */
+  database: Pick<DatabaseHandle, 'db' | 'ping'>;
   coordinator: Coordinator;
   blobStore: BlobStore;
   /** Overrides the logger level from config (tests pass 'silent'). */
   logLevel?: string;
+  /** A ready pino logger (tests capture lines with it); otherwise one is built from config. */
+  logger?: FastifyBaseLogger;
   version?: string;
 }
 
@@ -26,7 +30,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Builds the gateway's HTTP app without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL) }),
     bodyLimit: deps.config.BODY_LIMIT,
     trustProxy: false,
     // A caller's request id is kept when it is a sane token, so traces join across services.
@@ -34,7 +38,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
+    // Every request's log lines carry `requestId` (the same value as the x-request-id header).
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 

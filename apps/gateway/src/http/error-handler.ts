@@ -65,10 +65,48 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(problem);
 }
 
+/** A route path (`/api/v1/sessions/:id`, `/docs/*`) as a matcher of concrete paths. */
+function pathMatcher(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((part) => {
+      if (part === '*') return '.*';
+      if (part.startsWith(':')) return '[^/]+';
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  // Trailing slashes are ignored by the router (ignoreTrailingSlash), so here too.
+  return new RegExp(`^${body.replace(/\/$/, '')}/?$`);
+}
+
+/**
+ * Remembers every route's path and methods so the not-found handler can tell "no such path" (404)
+ * from "path exists, wrong method" (405 with `Allow`), which Fastify's router does not distinguish.
+ */
+function createRouteTable(app: FastifyInstance): (path: string) => string[] {
+  const routes: { matcher: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    routes.push({ matcher: pathMatcher(route.url), methods });
+  });
+  return (path) => {
+    const allowed = new Set<string>();
+    for (const r of routes) if (r.matcher.test(path)) for (const m of r.methods) allowed.add(m);
+    return [...allowed].sort();
+  };
+}
+
 /** The single error and not-found handler: every failure leaves as RFC 9457 problem+json. */
 export function registerErrorHandling(app: FastifyInstance): void {
+  const allowedMethods = createRouteTable(app);
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allow = allowedMethods(path);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      const error = new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}.`, { headers: { allow: allow.join(', ') } });
+      return sendProblem(request, reply, error);
+    }
+    return sendProblem(request, reply, new AppError('NOT_FOUND', `No route for ${request.method} ${path}.`));
+  });
 }
