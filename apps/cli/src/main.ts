@@ -3,6 +3,7 @@ import { ConfigError } from '@wagate/gateway';
 import { readEnvironment } from './environment.js';
 import { closeOnSignals, type Closable, type Output } from './lifecycle.js';
 import { runGateway } from './roles/gateway-role.js';
+import { runSim } from './roles/sim-role.js';
 
 const USAGE = `Usage: wagate <role>
 
@@ -33,7 +34,7 @@ const roles: Record<string, Role> = {
   dev: runGateway,
   gateway: runGateway,
   worker: notBuiltYet('worker'),
-  sim: notBuiltYet('sim'),
+  sim: runSim,
 };
 
 async function main(argv: string[]): Promise<void> {
