@@ -120,6 +120,10 @@ describe.each(targets)('database on %s', (kind, target) => {
     await rejectsWithState(handle.db.insert(users).values({ email, passwordHash: 'y' }), '23505');
   });
 
+  it('refuses an email that is not lowercase, so the unique index cannot be dodged by case', async () => {
+    await rejectsWithState(handle.db.insert(users).values({ email: 'Mixed@Example.com', passwordHash: 'y' }), '23514');
+  });
+
   it('cascades a user delete to sessions and keys', async () => {
     const user = await createUser();
     const [session] = await handle.db.insert(sessions).values({ userId: user.id, name: 's' }).returning();
