@@ -98,6 +98,14 @@ function mediaContent(media: Json): AnyMessageContent {
 
 const routes: [string, RegExp, Handler][] = [
   ['GET', /^\/control\/info$/, (sim) => ({ url: sim.url, rootPublicKey: Buffer.from(sim.rootPublicKey).toString('base64'), mediaCa: sim.mediaCa, mediaUrl: sim.mediaUrl })],
+  [
+    'GET',
+    /^\/control\/stats$/,
+    (sim) => {
+      const mem = process.memoryUsage();
+      return { rss: mem.rss, heapUsed: mem.heapUsed, phones: sim.phones.list().length, companions: sim.core.registry.allCompanions().length, live: sim.connections.live().length, connections: sim.core.connections.size };
+    },
+  ],
   ['GET', /^\/control\/phones$/, (sim) => sim.phones.list().map(phoneView)],
   [
     'POST',
