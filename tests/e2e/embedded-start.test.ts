@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startCli, waitForHttp, type RunningProcess } from './support/processes.js';
 
-describe('wagate dev on embedded defaults', () => {
+describe('wagate dev on embedded defaults, sandbox network', () => {
   let dataDir = '';
   let base = '';
   let proc: RunningProcess;
@@ -13,7 +13,7 @@ describe('wagate dev on embedded defaults', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wagate-e2e-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = startCli(['dev'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
+    proc = startCli(['dev'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', WA_NETWORK: 'sandbox' });
     await waitForHttp(`${base}/health`, proc, 90_000);
   }, 120_000);
 
@@ -53,7 +53,11 @@ describe('wagate dev on embedded defaults', () => {
 
   it('keeps its database, objects and generated secrets in DATA_DIR', async () => {
     const entries = await readdir(dataDir);
-    expect(entries).toEqual(expect.arrayContaining(['db', 'secrets.json']));
+    expect(entries).toEqual(expect.arrayContaining(['db', 'secrets.json', 'sim']));
+  });
+
+  it('runs the wa-sim sandbox network in the same process', () => {
+    expect(proc.output()).toMatch(/sandbox: wa-sim at ws:\/\/127\.0\.0\.1:\d+\/ws\/chat/);
   });
 
   it('exits cleanly on SIGTERM', async () => {

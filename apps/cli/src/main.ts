@@ -2,6 +2,7 @@
 import { ConfigError } from '@wagate/gateway';
 import { readEnvironment } from './environment.js';
 import { closeOnSignals, type Closable, type Output } from './lifecycle.js';
+import { runDev } from './roles/dev-role.js';
 import { runGateway } from './roles/gateway-role.js';
 import { runSim } from './roles/sim-role.js';
 
@@ -30,8 +31,7 @@ const notBuiltYet =
 class NotBuiltError extends Error {}
 
 const roles: Record<string, Role> = {
-  // dev grows as the worker and wa-sim land; today it runs the gateway on embedded defaults.
-  dev: runGateway,
+  dev: runDev,
   gateway: runGateway,
   worker: notBuiltYet('worker'),
   sim: runSim,
