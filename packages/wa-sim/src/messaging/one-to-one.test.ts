@@ -64,4 +64,31 @@ describe('1:1 messaging between Baileys and virtual phones', () => {
     const result = await companion.sock.onWhatsApp(alice.jid, '15559990000@s.whatsapp.net');
     expect(result).toEqual([{ jid: alice.jid, exists: true }]);
   });
+
+  it('shows messages typed on the account’s own phone on its companion as fromMe', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const sent = await owner.sendText(alice.jid, 'typed on the phone');
+    const mirrored = await companion.waitFor(() => companion.upserts.flatMap((u) => u.messages).find((m) => m.key.id === sent.id));
+    expect(mirrored.key.fromMe).toBe(true);
+    expect(mirrored.message?.conversation).toBe('typed on the phone');
+    expect((await alice.waitForMessage((m) => m.id === sent.id)).text).toBe('typed on the phone');
+  });
+
+  it('lets two Baileys sessions of different accounts talk through the simulator', async () => {
+    const a = sim.phones.create({ pushName: 'A' });
+    const b = sim.phones.create({ pushName: 'B' });
+    const { companion: ca } = await pairWithQr(sim, ctx, a);
+    const { companion: cb } = await pairWithQr(sim, ctx, b);
+    const sent = await ca.sock.sendMessage(b.jid, { text: 'hello B' });
+    const got = await cb.waitForIncoming((m) => m.key.id === sent?.key.id);
+    // Baileys sends text as extendedTextMessage.
+    expect(got.message?.extendedTextMessage?.text).toBe('hello B');
+    expect((await b.waitForMessage((m) => m.id === sent?.key.id)).text).toBe('hello B');
+    const back = await cb.sock.sendMessage(a.jid, { text: 'hello A' });
+    expect((await ca.waitForIncoming((m) => m.key.id === back?.key.id)).message?.extendedTextMessage?.text).toBe('hello A');
+    await ca.sock.readMessages([(await ca.waitForIncoming((m) => m.key.id === back?.key.id)).key]);
+    await cb.waitFor(() => cb.updates.find((u) => u.key.id === back?.key.id && u.update.status === proto.WebMessageInfo.Status.READ), 5000, 'read from A');
+  });
 });
