@@ -34,6 +34,7 @@ describe('gateway app', () => {
       { schema: { params: z.strictObject({ id: z.string().regex(/^itm_/) }), querystring: z.strictObject({ limit: z.coerce.number().int().max(100).optional() }) } },
       async (req) => ({ id: req.params.id }),
     );
+    typed.get('/test/ip', async (req) => ({ ip: req.ip }));
     typed.get('/test/conflict', async () => {
       throw new ConflictError('Already there.');
     });
@@ -160,6 +161,25 @@ describe('gateway app', () => {
     expect(problemOf(params)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'params.id' })] });
     const ok = await app.inject({ method: 'GET', url: '/test/items/itm_1?limit=5' });
     expect(ok.json()).toEqual({ id: 'itm_1' });
+  });
+
+  it('ignores X-Forwarded-For unless a proxy is trusted by config', async () => {
+    const headers = { 'x-forwarded-for': '203.0.113.7' };
+    const direct = await app.inject({ method: 'GET', url: '/test/ip', headers, remoteAddress: '10.1.2.3' });
+    expect(direct.json()).toEqual({ ip: '10.1.2.3' });
+    const behindProxy = await buildApp({ config: parseGatewayConfig({ DATA_DIR: dir, TRUST_PROXY: '1' }), database, coordinator, blobStore, logLevel: 'silent' });
+    try {
+      behindProxy.get('/test/ip', async (req) => ({ ip: req.ip }));
+      const res = await behindProxy.inject({ method: 'GET', url: '/test/ip', headers, remoteAddress: '10.1.2.3' });
+      expect(res.json()).toEqual({ ip: '203.0.113.7' });
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it('compresses large responses when the client accepts gzip', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs/json', headers: { 'accept-encoding': 'gzip' } });
+    expect(res.headers['content-encoding']).toBe('gzip');
   });
 
   it('maps an AppError to its status and code', async () => {

@@ -27,12 +27,18 @@ export interface AppDependencies {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+// Fastify's types take no hop count, so it becomes the equivalent "trust the first n hops" function.
+function trustProxyOption(value: GatewayConfig['TRUST_PROXY']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 /** Builds the gateway's HTTP app without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL) }),
     bodyLimit: deps.config.BODY_LIMIT,
-    trustProxy: false,
+    // Off unless configured: a forged X-Forwarded-For must not pick the client address.
+    trustProxy: trustProxyOption(deps.config.TRUST_PROXY),
     // A caller's request id is kept when it is a sane token, so traces join across services.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

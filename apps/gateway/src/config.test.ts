@@ -32,6 +32,14 @@ describe('gateway config', () => {
     expect(() => parseGatewayConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_BUCKET[\s\S]*S3_ACCESS_KEY[\s\S]*S3_SECRET_KEY/);
   });
 
+  it('trusts no proxy unless told, and reads hop counts and address lists', () => {
+    expect(parseGatewayConfig({}).TRUST_PROXY).toBe(false);
+    expect(parseGatewayConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseGatewayConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseGatewayConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(() => parseGatewayConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseGatewayConfig({ REDIS_URL: '', PORT: '' }).PORT).toBe(3000);
   });

@@ -5,6 +5,24 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalString = z.string().trim().min(1).optional();
 
+/**
+ * Whom to believe about the client address (X-Forwarded-For), which per-IP rate limits depend on.
+ * `false` (default): nobody, the socket peer is the client. `true`: any proxy (only behind one you
+ * control). A number: that many proxy hops. Otherwise a comma list of proxy addresses or CIDRs.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): boolean | number | string[] => {
+    if (v === 'false' || v === '0') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v.split(',').map((p) => p.trim()).filter(Boolean);
+    if (list.length > 0 && list.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p) || ['loopback', 'linklocal', 'uniquelocal'].includes(p))) return list;
+    ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a comma list of addresses/CIDRs' });
+    return z.NEVER;
+  });
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -32,6 +50,7 @@ const schema = z
     /** Largest accepted request body; base64 media (16 MiB decoded) needs about 23 MB. */
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
     DOCS_ENABLED: bool.default(true),
+    TRUST_PROXY: trustProxy.default(false),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
