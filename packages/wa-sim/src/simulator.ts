@@ -105,8 +105,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     put: (body, path) => media.put(body, path),
     get: (pathOrUrl) => media.blobs.get((pathOrUrl.startsWith('https://') ? new URL(pathOrUrl).pathname : pathOrUrl).split('?')[0]!),
   };
-  let controlHandler: ReturnType<typeof createControlApi> | undefined;
-  const server = await startWaServer(core, { host, port: options.port ?? 0, onRequest: (req, res) => controlHandler?.(req, res) });
+  // The HTTP server starts before the API object exists; requests wait for nothing (tiny window).
+  const control: { handler: ReturnType<typeof createControlApi> | undefined } = { handler: undefined };
+  const server = await startWaServer(core, { host, port: options.port ?? 0, onRequest: (req, res) => (control.handler === undefined ? res.writeHead(503).end() : control.handler(req, res)) });
   const base = `${host}:${server.port}`;
 
   const sim: Simulator = {
@@ -152,7 +153,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       await media.close();
     },
   };
-  controlHandler = createControlApi(sim);
+  control.handler = createControlApi(sim);
   if (options.dataDir !== undefined) await loadState(core, options.dataDir, (o, s) => createPhone(o, s), lidForPn);
   return sim;
 }

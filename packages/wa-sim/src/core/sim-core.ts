@@ -1,5 +1,4 @@
-import type { BinaryNode } from 'baileys';
-import { proto } from 'baileys';
+import type { BinaryNode, proto } from 'baileys';
 import type { Logger } from 'pino';
 import { FaultRules } from '../faults/fault-rules.js';
 import { login } from '../flows/login.js';

@@ -1,4 +1,5 @@
-import { getContentType, normalizeMessageContent, proto } from 'baileys';
+import { getContentType, normalizeMessageContent } from 'baileys';
+import type { proto } from 'baileys';
 
 export interface MessageSummary {
   /** Key of the content inside `proto.Message`, e.g. `conversation`, `imageMessage`. */

@@ -9,7 +9,7 @@ import type { DeviceAddress } from './device-registry.js';
 import { isGroupJid, lidJid, normalizePhone, pnJid } from './jids.js';
 import type { PhoneNetwork, ReceiptKind } from './phone-network.js';
 import { buildContent, downloadMedia } from './phone-media.js';
-import { PhoneSignal } from './phone-signal.js';
+import type { PhoneSignal } from './phone-signal.js';
 
 export interface InboxEntry {
   id: string;

@@ -4,12 +4,14 @@ import pino from 'pino';
 import { useSimulatorTrust } from '../../../../apps/worker/src/whatsapp/baileys/sandbox-trust.js';
 import type { MediaTrust } from '../../../../apps/worker/src/whatsapp/baileys/sandbox-trust.js';
 import { MemoryKeyStore } from '../network/memory-key-store.js';
+import type { VirtualPhone } from '../network/phone.js';
 import type { Simulator } from '../simulator.js';
 
 const silent = pino({ level: 'silent' });
 
 // libsignal prints "Closing session" and friends straight to the console; tests stay quiet.
 for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  // eslint-disable-next-line no-console -- silencing libsignal, not printing
   console[method] = () => undefined;
 }
 
@@ -170,7 +172,7 @@ export function companionFactory(sim: Simulator): SimTestContext {
  * The whole QR dance: socket → QR → phone scans → 515 → a second socket logs in and opens.
  * Returns the open companion (the second socket) and its auth.
  */
-export async function pairWithQr(sim: Simulator, ctx: SimTestContext, phone: import('../network/phone.js').VirtualPhone, config: Partial<UserFacingSocketConfig> = {}): Promise<{ companion: Companion; auth: CompanionAuth; deviceId: number; first: Companion }> {
+export async function pairWithQr(sim: Simulator, ctx: SimTestContext, phone: VirtualPhone, config: Partial<UserFacingSocketConfig> = {}): Promise<{ companion: Companion; auth: CompanionAuth; deviceId: number; first: Companion }> {
   const auth = freshAuth();
   const first = ctx.connect(auth, config);
   const qr = await first.waitForQr();

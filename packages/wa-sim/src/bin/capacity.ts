@@ -2,7 +2,7 @@
  * Capacity run: N Baileys companions paired (QR) and kept open against ONE simulator process.
  * Prints pairing time per session and the simulator's RSS as companions accumulate.
  *
- *   npx tsx packages/wa-sim/scripts/capacity.ts [N=500] [concurrency=8]
+ *   npx tsx packages/wa-sim/src/bin/capacity.ts [N=500] [concurrency=8]
  *
  * The simulator runs as a child process so its RSS is measured alone; the Baileys sockets live
  * in this process.
@@ -12,8 +12,10 @@ import { createInterface } from 'node:readline';
 import { Browsers, initAuthCreds, makeCacheableSignalKeyStore, makeWASocket, WA_CERT_DETAILS } from 'baileys';
 import type { AuthenticationCreds, WASocket } from 'baileys';
 import pino from 'pino';
-import { MemoryKeyStore } from '../src/network/memory-key-store.js';
+import { MemoryKeyStore } from '../network/memory-key-store.js';
 
+// libsignal prints session noise straight to the console; this tool's output is its report.
+// eslint-disable-next-line no-console -- silencing, not printing
 for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) console[m] = () => undefined;
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -21,7 +23,7 @@ const N = Number(process.argv[2] ?? 500);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
 const silent = pino({ level: 'silent' });
 
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('../src/bin/run-simulator.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./run-simulator.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
 const info = await new Promise<{ url: string; controlUrl: string; rootPublicKey: string }>((resolve) => {
   createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l) as { url: string; controlUrl: string; rootPublicKey: string }));
 });
