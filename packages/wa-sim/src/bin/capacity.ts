@@ -24,12 +24,21 @@ const CONCURRENCY = Number(process.argv[3] ?? 8);
 const silent = pino({ level: 'silent' });
 
 const child = spawn(process.execPath, ['--import', 'tsx', new URL('./run-simulator.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Never leave the simulator behind, whatever happens to this process.
+process.on('exit', () => child.kill('SIGTERM'));
 const info = await new Promise<{ url: string; controlUrl: string; rootPublicKey: string }>((resolve) => {
   createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l) as { url: string; controlUrl: string; rootPublicKey: string }));
 });
 WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(info.rootPublicKey, 'base64');
 const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-  const res = await fetch(`${info.controlUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  let res: Response | undefined;
+  for (let attempt = 0; res === undefined; attempt++) {
+    try {
+      res = await fetch(`${info.controlUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };

@@ -23,6 +23,10 @@ export async function startWaServer(
     if (options.onRequest !== undefined) options.onRequest(req, res);
     else res.writeHead(404).end();
   });
+  // Control-API clients keep connections alive; outlive their idle timers (undici: 4 s) so a
+  // reused socket is never closed under a request.
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const wss = new WebSocketServer({ server: http, path: '/ws/chat', perMessageDeflate: false });
   wss.on('connection', (ws) => {
     const record = core.registry.openConnection();
