@@ -11,6 +11,7 @@ import { registerErrorHandling } from './http/error-handler.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
 import { createHealthService, healthRoutes } from './modules/health/index.js';
+import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
   config: GatewayConfig;
@@ -22,6 +23,7 @@ export interface AppDependencies {
   logLevel?: string;
   /** A ready pino logger (tests capture lines with it); otherwise one is built from config. */
   logger?: FastifyBaseLogger;
+  /** Defaults to the gateway package's version. */
   version?: string;
 }
 
@@ -34,6 +36,7 @@ function trustProxyOption(value: GatewayConfig['TRUST_PROXY']): boolean | string
 
 /** Builds the gateway's HTTP app without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const version = deps.version ?? GATEWAY_VERSION;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL) }),
     bodyLimit: deps.config.BODY_LIMIT,
@@ -63,7 +66,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       openapi: '3.0.3',
       info: {
         title: 'WAGate API',
-        version: deps.version ?? '1.0.0',
+        version,
         description: 'Multi-tenant WhatsApp gateway. Errors are RFC 9457 application/problem+json with a stable `code`.',
       },
       components: {
@@ -85,7 +88,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       coordinator: () => deps.coordinator.ping(),
       blobStore: () => deps.blobStore.ping(),
     },
-    ...(deps.version ? { version: deps.version } : {}),
+    version,
   });
 
   // One explicit line per module.
