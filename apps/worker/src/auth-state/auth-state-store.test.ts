@@ -152,3 +152,37 @@ describe('AuthStateStore', () => {
     expect(encodeKeyId('1234@lid')).toBe('1234@lid');
   });
 });
+
+describe('AuthStateStore read-your-writes', () => {
+  it('returns creds whose write is still in flight', async () => {
+    const { blobs: b, cleanup: c } = await tempBlobStore();
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const slow: BlobStore = {
+        put: async (key, body, options) => {
+          if (key.endsWith('creds.json')) await gate;
+          return b.put(key, body, options);
+        },
+        get: (key) => b.get(key),
+        getStream: (key) => b.getStream(key),
+        head: (key) => b.head(key),
+        list: (prefix, options) => b.list(prefix, options),
+        delete: (key) => b.delete(key),
+        deletePrefix: (prefix) => b.deletePrefix(prefix),
+        ping: () => b.ping(),
+        close: () => b.close(),
+      };
+      const a = new AuthStateStore({ blobs: slow, keyring, sessionId: 's1', epoch: 1, workerId: 'w1' });
+      await a.claim();
+      const written = a.writeCreds('{"paired":true}');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await a.readCreds()).toBe('{"paired":true}');
+      release();
+      await written;
+      expect(await a.readCreds()).toBe('{"paired":true}');
+    } finally {
+      await c();
+    }
+  });
+});

@@ -108,6 +108,7 @@ export class AuthStateStore {
   #closed = false;
 
   #credsPending: string | undefined;
+  #credsInflight: string | undefined;
   #credsRequested = 0;
   #credsWritten = 0;
   #credsLoop: Promise<void> | null = null;
@@ -158,7 +159,9 @@ export class AuthStateStore {
 
   /** The stored creds text, or null for a session that never paired (or was logged out). */
   async readCreds(): Promise<string | null> {
+    // Read-your-writes: a reconnect right after pairing (515) must see creds still being written.
     if (this.#credsPending !== undefined) return this.#credsPending;
+    if (this.#credsInflight !== undefined) return this.#credsInflight;
     const blob = await this.#blobs.get(this.paths.creds);
     this.stats.blobReads++;
     return blob === null ? null : this.#keyring.open(blob, this.paths.creds).toString('utf8');
@@ -241,18 +244,29 @@ export class AuthStateStore {
     await Promise.all(tasks);
   }
 
-  /** Logout: deletes creds and keys (the epoch marker stays, so fencing survives). */
+  /**
+   * Logout: deletes creds and keys (the epoch marker stays, so fencing survives) and closes the
+   * store, so a late write from the dying socket cannot bring a key back.
+   */
   async deleteAll(): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) throw refused;
+    // Closed first: a set arriving while we delete would otherwise be flushed afterwards.
+    this.#closed = true;
     if (this.#keyTimer !== null) clearTimeout(this.#keyTimer);
     this.#keyTimer = null;
     await Promise.allSettled([this.#keyLoop, this.#credsLoop]);
     this.#pending.clear();
     this.#credsPending = undefined;
-    const waiters = this.#keyWaiters.splice(0);
-    for (const w of waiters) w.resolve();
-    await this.#checkFence();
+    this.#credsInflight = undefined;
+    for (const w of this.#keyWaiters.splice(0)) w.resolve();
+    for (const w of this.#credsWaiters.splice(0)) w.resolve();
+    try {
+      await this.#checkFence();
+    } catch (error) {
+      this.#closed = false;
+      throw error;
+    }
     await this.#blobs.delete(this.paths.creds);
     await this.#blobs.deletePrefix(this.paths.keys);
     this.#cache.clear();
@@ -316,10 +330,13 @@ export class AuthStateStore {
         const text = this.#credsPending;
         const version = this.#credsRequested;
         this.#credsPending = undefined;
+        this.#credsInflight = text;
         try {
           await this.#checkFence();
           await this.#blobs.put(this.paths.creds, this.#keyring.seal(text, this.paths.creds), { contentType: 'application/json' });
+          this.#credsInflight = undefined;
         } catch (error) {
+          this.#credsInflight = undefined;
           // Keep the latest text for the next attempt unless a newer one already arrived.
           this.#credsPending ??= text;
           if (error instanceof StaleEpochError) this.#credsPending = undefined;

@@ -145,3 +145,20 @@ describe('advanceStatus', () => {
     expect(advanceStatus(undefined, 'sent')).toBe('sent');
   });
 });
+
+describe('HistoryStore ordering', () => {
+  it('keeps a status that arrived before its message', async () => {
+    const { blobs: b, cleanup: c } = await tempBlobStore();
+    try {
+      const h = new HistoryStore({ blobs: b, keyring, flushIntervalMs: 10_000 });
+      const now = Date.now();
+      h.appendStatuses('s1', [{ id: 'early', chatId: PN, status: 'read', timestamp: now }]);
+      h.appendMessages('s1', [msg('early', now)]);
+      expect((await h.getMessage('s1', 'early'))?.status).toBe('read');
+      await h.flush();
+      expect((await new HistoryStore({ blobs: b, keyring }).getMessage('s1', 'early'))?.status).toBe('read');
+    } finally {
+      await c();
+    }
+  });
+});

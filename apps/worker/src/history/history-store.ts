@@ -4,7 +4,7 @@ import { LruMap } from '../cache/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../logger.js';
 import type { MessageStatusUpdate, WhatsAppMessage } from '../whatsapp/index.js';
-import { foldRecords } from './history-fold.js';
+import { advanceStatus, foldRecords } from './history-fold.js';
 import type { HistoryRecord } from './history-fold.js';
 
 export interface HistoryStoreOptions {
@@ -24,7 +24,7 @@ export interface HistoryQuery {
   chatId?: string;
   /** Inclusive lower bound, ms. Defaults to 7 days before `to`. */
   from?: number;
-  /** Inclusive upper bound, ms. Defaults to now. */
+  /** Inclusive upper bound, ms. Defaults to now (plus five minutes of clock skew). */
   to?: number;
   limit?: number;
   /** From a previous page's `nextCursor`. */
@@ -38,6 +38,7 @@ export interface HistoryPage {
 }
 
 const DAY_MS = 86_400_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** Longest range one query walks, so a request cannot make the worker read years of chunks. */
 export const MAX_QUERY_DAYS = 31;
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -53,6 +54,8 @@ interface SessionBuffer {
   /** Records being written right now, still visible to reads. */
   writing: [string, HistoryRecord[]][];
   recent: LruMap<string, WhatsAppMessage>;
+  /** Statuses that arrived before their message (a receipt can beat `send()` returning). */
+  early: LruMap<string, MessageStatusUpdate['status']>;
 }
 
 /**
@@ -87,7 +90,9 @@ export class HistoryStore {
     for (const message of messages) {
       const known = buffer.recent.get(message.id);
       const [merged] = foldRecords([{ kind: 'message', message }], new Map(known === undefined ? [] : [[message.id, known]])).values();
-      if (merged !== undefined) buffer.recent.set(message.id, merged);
+      const waiting = buffer.early.get(message.id);
+      if (merged !== undefined) buffer.recent.set(message.id, waiting === undefined ? merged : { ...merged, status: advanceStatus(merged.status, waiting) });
+      buffer.early.delete(message.id);
       this.#push(sessionId, buffer, dayOf(message.timestamp), { kind: 'message', message });
     }
   }
@@ -100,6 +105,8 @@ export class HistoryStore {
       if (known !== undefined) {
         const [merged] = foldRecords([{ kind: 'status', ...update }], new Map([[update.id, known]])).values();
         if (merged !== undefined) buffer.recent.set(update.id, merged);
+      } else {
+        buffer.early.set(update.id, advanceStatus(buffer.early.get(update.id), update.status));
       }
       const record: HistoryRecord = { kind: 'status', id: update.id, chatId: update.chatId, status: update.status, timestamp: update.timestamp };
       this.#push(sessionId, buffer, dayOf(known?.timestamp ?? update.timestamp), record);
@@ -121,7 +128,8 @@ export class HistoryStore {
   async query(sessionId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
     this.#assertSession(sessionId);
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-    let to = query.to ?? Date.now();
+    // Message times come from WhatsApp's clock, which may run ahead of ours: allow for the skew.
+    let to = query.to ?? Date.now() + CLOCK_SKEW_MS;
     const from = Math.max(query.from ?? to - 7 * DAY_MS, to - MAX_QUERY_DAYS * DAY_MS);
     let after: { t: number; id: string } | undefined;
     if (query.cursor !== undefined) {
@@ -179,7 +187,7 @@ export class HistoryStore {
     let buffer = this.#sessions.get(sessionId);
     if (buffer === undefined) {
       this.#assertSession(sessionId);
-      buffer = { byDay: new Map(), count: 0, timer: null, flushing: null, writing: [], recent: new LruMap(this.#recentPerSession) };
+      buffer = { byDay: new Map(), count: 0, timer: null, flushing: null, writing: [], recent: new LruMap(this.#recentPerSession), early: new LruMap(1000) };
       this.#sessions.set(sessionId, buffer);
     }
     return buffer;

@@ -89,15 +89,12 @@ export class SessionManager {
     const hosted = this.#sessions.get(sessionId);
     if (hosted !== undefined) {
       if (options.epoch < hosted.runtime.epoch) throw new StaleEpochError(sessionId, options.epoch, hosted.runtime.epoch);
-      if (options.epoch === hosted.runtime.epoch) {
-        const status = hosted.runtime.status;
-        if (status === 'DISCONNECTED' || status === 'FAILED' || status === 'LOGGED_OUT') {
-          await hosted.runtime.start(options.pairWithPhone === undefined ? {} : { pairWithPhone: options.pairWithPhone });
-        }
-        return hosted.runtime.snapshot();
-      }
-      // A higher epoch for a session we host: the gateway re-placed it here; start afresh.
-      await this.#drop(sessionId, 'replaced by a newer epoch');
+      const status = hosted.runtime.status;
+      const idle = status === 'DISCONNECTED' || status === 'FAILED' || status === 'LOGGED_OUT';
+      // Same epoch and running: nothing to do (a retried command).
+      if (options.epoch === hosted.runtime.epoch && !idle) return hosted.runtime.snapshot();
+      // Idle, or re-placed here with a newer epoch: start afresh with a new store and socket.
+      await this.#drop(sessionId, options.epoch === hosted.runtime.epoch ? 'restarting' : 'replaced by a newer epoch');
     }
     if (this.#draining) throw new ConflictError('This worker is draining and takes no new sessions.');
     if (this.count >= this.#o.maxSessions) throw new CapacityError(this.#o.maxSessions);

@@ -1,3 +1,3 @@
 export * from './whatsapp-client.js';
-export { BaileysConnector, InvalidRecipientError, toJid } from './baileys/index.js';
-export type { BaileysConnectorOptions } from './baileys/index.js';
+export { BaileysConnector, InvalidRecipientError, assertRealNetworkTrust, toJid, useSimulatorTrust } from './baileys/index.js';
+export type { BaileysConnectorOptions, MediaTrust, SimulatorTrust } from './baileys/index.js';

@@ -15,6 +15,7 @@ import type {
 import { loadBaileysAuthState } from './auth-state-bridge.js';
 import type { BaileysAuthState } from './auth-state-bridge.js';
 import { routeConsoleToLogger } from './console-route.js';
+import type { MediaTrust } from './sandbox-trust.js';
 import { GroupCache, groupsAndContacts } from './groups-contacts.js';
 import { ChatAliases, decodeRaw, mapMessage, mapReceipts, mapUpdates, statusesFromUpsert } from './message-mapping.js';
 import { toContent, toJid, toSendOptions } from './send-message.js';
@@ -24,11 +25,13 @@ export interface BaileysConnectorOptions {
   waWebSocketUrl?: string;
   /** Pinned WhatsApp Web version, so startup makes no network call. */
   version?: [number, number, number];
-  /** Agent for media upload/download (the sandbox trusts wa-sim's media CA through it). */
-  fetchAgent?: SocketConfig['fetchAgent'];
+  /** Sandbox: agents that trust wa-sim's media host (from `useSimulatorTrust`). */
+  mediaTrust?: MediaTrust;
   /** Root logger; libsignal's console output is routed into it. */
   logger: Logger;
   connectTimeoutMs?: number;
+  /** Per-query timeout; Baileys' default is 60 s. */
+  defaultQueryTimeoutMs?: number;
 }
 
 /** Opens Baileys sockets; one `connect` = one `makeWASocket`. */
@@ -76,8 +79,15 @@ class BaileysClient implements WhatsAppClient {
       printQRInTerminal: false,
       ...(connector.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: connector.waWebSocketUrl }),
       ...(connector.version === undefined ? {} : { version: connector.version }),
-      ...(connector.fetchAgent === undefined ? {} : { fetchAgent: connector.fetchAgent }),
+      ...(connector.mediaTrust === undefined
+        ? {}
+        : {
+            fetchAgent: connector.mediaTrust.fetchAgent,
+            // undici's fetch reads `dispatcher` from RequestInit; the DOM RequestInit type lacks it.
+            options: { dispatcher: connector.mediaTrust.dispatcher } as unknown as SocketConfig['options'],
+          }),
       ...(connector.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: connector.connectTimeoutMs }),
+      ...(connector.defaultQueryTimeoutMs === undefined ? {} : { defaultQueryTimeoutMs: connector.defaultQueryTimeoutMs }),
       getMessage: async (key) => {
         if (key.id == null || key.remoteJid == null) return undefined;
         const raw = await this.#getMessageRaw(this.#aliases.resolve(key.remoteJid).chatId, key.id);
@@ -151,8 +161,9 @@ class BaileysClient implements WhatsAppClient {
     this.#sock.ev.removeAllListeners('message-receipt.update');
     const { creds } = this.#auth.state;
     // A pairing code sets creds.me before pairing completes; left there, the next socket would
-    // try to log in as a device that does not exist (401). Forget it unless pairing finished.
-    if (!creds.registered && creds.me !== undefined) {
+    // try to log in as a device that does not exist (401). Pairing is complete once pair-success
+    // gave us the signed device identity (`account`), for QR and code alike.
+    if (creds.me !== undefined && creds.account == null) {
       creds.me = undefined;
       creds.pairingCode = undefined;
       await this.#auth.saveCreds().catch((error: unknown) => this.#log.warn({ err: error }, 'Resetting an unfinished pairing failed'));

@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulator } from '@wagate/wa-sim';
+import type { Simulator } from '@wagate/wa-sim';
+import type { BlobStore } from '@wagate/storage';
+import { Keyring } from '../crypto/index.js';
+import { EventOutbox } from '../gateway-link/index.js';
+import type { NewWorkerEvent } from '../gateway-link/index.js';
+import { HistoryStore } from '../history/index.js';
+import { createLogger, silentLogger } from '../logger.js';
+import { SessionManager } from '../sessions/index.js';
+import { BaileysConnector, useSimulatorTrust } from '../whatsapp/index.js';
+import type { MediaTrust } from '../whatsapp/index.js';
+import { tempBlobStore } from './temp-blob-store.js';
+
+/** A wa-sim network plus what every simulated worker shares: the BlobStore and the key. */
+export interface SimWorld {
+  sim: Simulator;
+  blobs: BlobStore;
+  keyring: Keyring;
+  trust: MediaTrust;
+  close(): Promise<void>;
+}
+
+export async function simWorld(): Promise<SimWorld> {
+  const sim = await createSimulator({ rootKeyPair: 'test', receiptDelays: { delivery: 0, read: 30 } });
+  const trust = useSimulatorTrust({ rootPublicKey: sim.rootPublicKey, mediaCa: sim.mediaCa });
+  const { blobs, cleanup } = await tempBlobStore();
+  return {
+    sim,
+    blobs,
+    keyring: new Keyring([{ id: 'k0', key: randomBytes(32) }]),
+    trust,
+    close: async () => {
+      await sim.close();
+      await cleanup();
+    },
+  };
+}
+
+/** One worker process's parts (as `app.ts` wires them) against the simulator. */
+export interface SimWorker {
+  manager: SessionManager;
+  history: HistoryStore;
+  outbox: EventOutbox;
+  events: NewWorkerEvent[];
+  close(): Promise<void>;
+}
+
+export async function simWorker(world: SimWorld, workerId = 'w1'): Promise<SimWorker> {
+  // WAGATE_TEST_LOG=debug shows the worker's and Baileys' logs while debugging a scenario.
+  const level = process.env['WAGATE_TEST_LOG'];
+  const logger = level === undefined ? silentLogger() : createLogger(level, workerId);
+  const dir = await mkdtemp(join(tmpdir(), `wagate-${workerId}-`));
+  const outbox = new EventOutbox({ dir, gatewayUrl: 'http://127.0.0.1:9', workerToken: 't', workerId });
+  const history = new HistoryStore({ blobs: world.blobs, keyring: world.keyring, flushIntervalMs: 50 });
+  const events: NewWorkerEvent[] = [];
+  const manager = new SessionManager({
+    workerId,
+    maxSessions: 10,
+    blobs: world.blobs,
+    keyring: world.keyring,
+    connector: new BaileysConnector({ waWebSocketUrl: world.sim.url, mediaTrust: world.trust, logger, connectTimeoutMs: 5000, defaultQueryTimeoutMs: 5000 }),
+    history,
+    events: {
+      publish: async (batch) => {
+        const stored = await outbox.publish(batch);
+        events.push(...batch);
+        return stored;
+      },
+    },
+    logger,
+    pacer: { minIntervalMs: 0, jitterMs: 0, maxQueue: 100 },
+    policy: { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 5 },
+  });
+  return {
+    manager,
+    history,
+    outbox,
+    events,
+    close: async () => {
+      await manager.close();
+      await history.close();
+      // Late event handlers may still be journaling while we remove the folder.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+    },
+  };
+}
+
+export async function until<T>(probe: () => T | undefined | false, what: string, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
