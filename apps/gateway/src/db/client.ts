@@ -71,13 +71,35 @@ export async function openDatabaseFromPglite(client: PGlite, options: { migrate?
   };
 }
 
+/** Arbitrary, fixed key of the advisory lock that serialises migrations ('wagate:m' as bytes). */
+const MIGRATION_LOCK_KEY = 0x7761_6761_7465_3a6dn;
+
+/**
+ * N gateway replicas start at once against one database; without a lock they all try to create the
+ * migrations table and apply the same files, and all but one fail. A session advisory lock held on
+ * its own connection makes the others wait, then find nothing left to apply.
+ */
+async function migrateExclusively(pool: pg.Pool, run: () => Promise<void>): Promise<void> {
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    try {
+      await run();
+    } finally {
+      await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    lockClient.release();
+  }
+}
+
 async function openPostgres(url: string, runMigrations: boolean): Promise<DatabaseHandle> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
   try {
-    if (runMigrations) await migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    if (runMigrations) await migrateExclusively(pool, () => migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER }));
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;

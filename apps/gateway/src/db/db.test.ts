@@ -212,3 +212,16 @@ describe.each(targets)('database on %s', (kind, target) => {
     expect(rest.nextCursor).toBeNull();
   });
 });
+
+describe('migrations on PostgreSQL', () => {
+  it('lets several replicas start at once on an empty database', async () => {
+    const test = await createTestDatabase();
+    try {
+      const results = await Promise.allSettled([1, 2, 3, 4].map(() => openDatabase({ databaseUrl: test.url, dataDir: '/nonexistent' })));
+      for (const r of results) if (r.status === 'fulfilled') await r.value.close();
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    } finally {
+      await test.drop();
+    }
+  });
+});
