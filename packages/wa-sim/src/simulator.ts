@@ -2,8 +2,6 @@ import { randomInt } from 'node:crypto';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { SimCore } from './core/sim-core.js';
-import { enterPairingCode } from './flows/pairing-code.js';
-import { scanQr } from './flows/qr-pairing.js';
 import type { PairedDevice } from './flows/qr-pairing.js';
 import { createFaults } from './faults/faults.js';
 import type { Faults } from './faults/faults.js';
@@ -121,13 +119,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       get: (p) => core.phones.get(normalizePhone(p)) ?? [...core.phones.values()].find((x) => x.lid === normalizePhone(p)),
       list: () => [...core.phones.values()],
     },
-    scan: (phone, qr) => scanQr(core, phone, qr),
-    enterPairingCode: (phone, code) => enterPairingCode(core, phone, code),
-    unlink: (phone, deviceId) => {
-      const conn = core.liveConnection({ phone: phone.phone, deviceId });
-      core.registry.removeCompanion(phone.phone, deviceId);
-      conn?.streamError(401, { tag: 'conflict', attrs: { type: 'device_removed' } });
-    },
+    scan: (phone, qr) => core.scan(phone.phone, qr),
+    enterPairingCode: (phone, code) => core.enterPairingCode(phone.phone, code),
+    unlink: (phone, deviceId) => core.unlink(phone.phone, deviceId),
     faults: createFaults(core),
     connections: {
       history: () => core.registry.connections.map((c) => ({ ...c })),

@@ -217,6 +217,9 @@ const routes: [string, RegExp, Handler][] = [
         case 'fail-login':
           sim.faults.failNextLogin(device, code);
           return { applied: true };
+        case 'corrupt-deliveries':
+          sim.faults.corruptDeliveries(device, Number(body.count ?? 1));
+          return { applied: true };
         case 'fail-decrypt':
           sim.faults.failDecrypt(device.phone, Number(body.count ?? 1));
           return { applied: true };
@@ -229,7 +232,7 @@ const routes: [string, RegExp, Handler][] = [
           return { applied: true };
         }
         default:
-          throw new HttpError(400, 'action must be drop, stream-error, silence, fail-login, fail-decrypt or acks');
+          throw new HttpError(400, 'action must be drop, stream-error, silence, fail-login, fail-decrypt, corrupt-deliveries or acks');
       }
     },
   ],

@@ -2,7 +2,8 @@ import type { BinaryNode, proto } from 'baileys';
 import type { Logger } from 'pino';
 import { FaultRules } from '../faults/fault-rules.js';
 import { login } from '../flows/login.js';
-import { startRegistration } from '../flows/qr-pairing.js';
+import { enterPairingCode } from '../flows/pairing-code.js';
+import { scanQr, startRegistration } from '../flows/qr-pairing.js';
 import type { Envelope } from '../messaging/envelope.js';
 import { MessageLog } from '../messaging/message-log.js';
 import { envelopeToStanza, routeReceipt } from '../messaging/relay.js';
@@ -14,7 +15,7 @@ import type { DeviceAddress } from '../network/device-registry.js';
 import { GroupStore } from '../network/groups.js';
 import { pnJid } from '../network/jids.js';
 import type { VirtualPhone } from '../network/phone.js';
-import type { MediaStore, PhoneNetwork, PreKeyBundle, ReceiptDelays, ReceiptIntent } from '../network/phone-network.js';
+import type { MediaStore, PairedDeviceInfo, PhoneNetwork, PreKeyBundle, ReceiptDelays, ReceiptIntent } from '../network/phone-network.js';
 
 export interface MediaHostInfo {
   /** `host:port` as Baileys puts it into `https://HOST/…`. */
@@ -118,12 +119,36 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
       });
       return;
     }
+    const corrupt = this.faults.corruptDeliveries.get(deviceKey(to.phone, to.deviceId)) ?? 0;
+    if (corrupt > 0) {
+      this.faults.corruptDeliveries.set(deviceKey(to.phone, to.deviceId), corrupt - 1);
+      envelope = { ...envelope, encs: envelope.encs.map((e) => ({ ...e, ciphertext: flipLastByte(e.ciphertext) })) };
+    }
     const stanza = envelopeToStanza(this, envelope, to);
     if (stanza !== undefined) this.sendToDevice(to, stanza);
   }
 
   sendReceipt(receipt: ReceiptIntent): void {
     routeReceipt(this, receipt);
+  }
+
+  scan(phone: string, qr: string): Promise<PairedDeviceInfo> {
+    const vp = this.phones.get(phone);
+    if (vp === undefined) return Promise.reject(new Error(`unknown phone ${phone}`));
+    return scanQr(this, vp, qr);
+  }
+
+  enterPairingCode(phone: string, code: string): Promise<PairedDeviceInfo> {
+    const vp = this.phones.get(phone);
+    if (vp === undefined) return Promise.reject(new Error(`unknown phone ${phone}`));
+    return enterPairingCode(this, vp, code);
+  }
+
+  /** Phone-side unlink: the device is forgotten and its socket gets 401 device_removed. */
+  unlink(phone: string, deviceId: number): void {
+    const conn = this.liveConnection({ phone, deviceId });
+    this.registry.removeCompanion(phone, deviceId);
+    conn?.streamError(401, { tag: 'conflict', attrs: { type: 'device_removed' } });
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -146,6 +171,12 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   liveConnection(address: DeviceAddress): Connection | undefined {
     return this.live.get(deviceKey(address.phone, address.deviceId));
   }
+}
+
+function flipLastByte(data: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(data);
+  copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0xff;
+  return copy;
 }
 
 export function now(): string {

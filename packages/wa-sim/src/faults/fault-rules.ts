@@ -6,6 +6,8 @@ export class FaultRules {
   readonly errorAcks = new Map<string, number>();
   /** Devices whose acks come late, in ms. */
   readonly ackDelays = new Map<string, number>();
+  /** Devices whose next N incoming messages arrive with a broken MAC (they ask for retries). */
+  readonly corruptDeliveries = new Map<string, number>();
   /** One-shot login failures (`<failure reason=…>`), by device key. */
   readonly loginFailures = new Map<string, number>();
 }

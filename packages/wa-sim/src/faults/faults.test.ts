@@ -92,4 +92,34 @@ describe('fault injection', () => {
     expect(got.message?.conversation).toBe('while you were away');
     await again.waitFor(() => [...sent.receipts.values()].some((r) => r.delivery !== undefined), 3000, 'delivery receipt');
   });
+
+  it('Baileys asks for a retry when a message arrives broken, and the phone resends', async () => {
+    const owner = sim.phones.create();
+    const bob = sim.phones.create();
+    const { companion, deviceId } = await pairWithQr(sim, ctx, owner);
+    sim.faults.corruptDeliveries({ phone: owner.phone, deviceId }, 1);
+    const sent = await bob.sendText(owner.jid, 'second time lucky');
+    const got = await companion.waitFor(() => companion.upserts.flatMap((u) => u.messages).find((m) => m.key.id === sent.id && m.message?.conversation));
+    expect(got.message?.conversation).toBe('second time lucky');
+  });
+
+  it('runs Baileys’ getMessage when a retry finds nothing in its recent-message cache', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const asked: string[] = [];
+    const store = new Map<string, proto.IMessage>();
+    const { companion } = await pairWithQr(sim, ctx, owner, {
+      enableRecentMessageCache: false,
+      getMessage: async (key) => {
+        asked.push(key.id ?? '');
+        return store.get(key.id ?? '');
+      },
+    });
+    sim.faults.failDecrypt(alice.phone, 1);
+    const sent = await companion.sock.sendMessage(alice.jid, { text: 'from my store' });
+    store.set(sent!.key.id!, sent!.message!);
+    const got = await alice.waitForMessage((m) => m.id === sent?.key.id);
+    expect(got.text).toBe('from my store');
+    expect(asked).toContain(sent?.key.id);
+  });
 });

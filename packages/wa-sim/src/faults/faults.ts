@@ -20,6 +20,8 @@ export interface Faults {
   failNextLogin(device: DeviceRef, code: number): void;
   /** Server acks for this device's messages: normal, delayed, refused (never sent) or with an error. */
   acks(device: DeviceRef, mode: { mode: 'normal' } | { mode: 'delay'; ms: number } | { mode: 'refuse' } | { mode: 'error'; code: number }): void;
+  /** The device's next `count` incoming messages arrive corrupted: Baileys sends retry receipts. */
+  corruptDeliveries(device: DeviceRef, count?: number): void;
   /** The phone fails to decrypt its next `count` messages and asks for retries. */
   failDecrypt(phone: string, count?: number): void;
 }
@@ -55,6 +57,9 @@ export function createFaults(core: SimCore): Faults {
       if (mode.mode === 'refuse') core.faults.refuseAcks.add(key);
       if (mode.mode === 'delay') core.faults.ackDelays.set(key, mode.ms);
       if (mode.mode === 'error') core.faults.errorAcks.set(key, mode.code);
+    },
+    corruptDeliveries: (d, count = 1) => {
+      core.faults.corruptDeliveries.set(deviceKey(d.phone, d.deviceId), count);
     },
     failDecrypt: (phone, count = 1) => {
       const p = core.phones.get(phone);

@@ -9,11 +9,8 @@ import type { Connection } from '../server/connection.js';
 
 const REF_COUNT = 6;
 
-export interface PairedDevice {
-  jid: string;
-  lid: string;
-  deviceId: number;
-}
+export type { PairedDeviceInfo as PairedDevice } from '../network/phone-network.js';
+import type { PairedDeviceInfo as PairedDevice } from '../network/phone-network.js';
 
 function readUInt(buf: Uint8Array | null | undefined): number {
   if (!buf) return 0;

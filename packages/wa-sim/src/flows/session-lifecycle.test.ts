@@ -42,7 +42,7 @@ describe('session lifecycle', () => {
   it('unlinks from the phone with 401 device_removed', async () => {
     const owner = sim.phones.create();
     const { companion, deviceId } = await pairWithQr(sim, ctx, owner);
-    sim.unlink(owner, deviceId);
+    owner.unlink(deviceId);
     const closed = await companion.waitForClose();
     expect(closed.statusCode).toBe(401);
     expect(owner.companions()).toHaveLength(0);
@@ -71,7 +71,7 @@ describe('session lifecycle', () => {
     const first = ctx.connect(auth);
     await first.waitForQr();
     const code = await first.sock.requestPairingCode(owner.phone);
-    const paired = await sim.enterPairingCode(owner, code);
+    const paired = await owner.enterPairingCode(code);
     expect((await first.waitForClose()).statusCode).toBe(515);
     expect(auth.creds.me?.id).toBe(paired.jid);
     const second = ctx.connect(auth);

@@ -47,4 +47,13 @@ export interface PhoneNetwork {
   groupParticipants(groupJid: string): string[] | undefined;
   deliver(envelope: Envelope, to: DeviceAddress): void;
   sendReceipt(receipt: ReceiptIntent): void;
+  scan(phone: string, qr: string): Promise<PairedDeviceInfo>;
+  enterPairingCode(phone: string, code: string): Promise<PairedDeviceInfo>;
+  unlink(phone: string, deviceId: number): void;
+}
+
+export interface PairedDeviceInfo {
+  jid: string;
+  lid: string;
+  deviceId: number;
 }

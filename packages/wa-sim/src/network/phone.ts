@@ -7,7 +7,7 @@ import { summarizeMessage, stanzaTypeOf, mediaTypeOf } from '../messaging/conten
 import type { ChatRef, EncPayload, Envelope } from '../messaging/envelope.js';
 import type { DeviceAddress } from './device-registry.js';
 import { isGroupJid, lidJid, normalizePhone, pnJid } from './jids.js';
-import type { PhoneNetwork, ReceiptKind } from './phone-network.js';
+import type { PairedDeviceInfo, PhoneNetwork, ReceiptKind } from './phone-network.js';
 import { buildContent, downloadMedia } from './phone-media.js';
 import type { PhoneSignal } from './phone-signal.js';
 
@@ -94,6 +94,22 @@ export class VirtualPhone {
       deviceId: d.deviceId,
       platform: d.platform,
     }));
+  }
+
+  /** Scans a companion's QR (the `qr` string Baileys emits); resolves once it is linked. */
+  scan(qr: string): Promise<PairedDeviceInfo> {
+    return this.net.scan(this.phone, qr);
+  }
+
+  /** Types the 8-character code a companion showed after `requestPairingCode(thisNumber)`. */
+  enterPairingCode(code: string): Promise<PairedDeviceInfo> {
+    return this.net.enterPairingCode(this.phone, code);
+  }
+
+  /** Unlinks one of this account's companions (by device id or JID). */
+  unlink(companion: number | string): void {
+    const deviceId = typeof companion === 'number' ? companion : (this.net.registry.resolve(companion)?.deviceId ?? -1);
+    this.net.unlink(this.phone, deviceId);
   }
 
   // ---- sending -------------------------------------------------------------------------------

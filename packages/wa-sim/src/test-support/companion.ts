@@ -138,6 +138,18 @@ export class Companion {
     return this.waitFor(() => this.upserts.flatMap((u) => u.messages).find((m) => !m.key.fromMe && predicate(m)), timeoutMs, 'incoming message');
   }
 
+  /**
+   * Highest status seen for an own message: Baileys reports it as messages.update, or folds it
+   * into the message upsert when both sit in the same event buffer.
+   */
+  statusOf(id: string | null | undefined): number | undefined {
+    const statuses = [
+      ...this.updates.filter((u) => u.key.id === id).map((u) => u.update.status),
+      ...this.upserts.flatMap((u) => u.messages).filter((m) => m.key.id === id).map((m) => m.status),
+    ].filter((s): s is number => typeof s === 'number');
+    return statuses.length === 0 ? undefined : Math.max(...statuses);
+  }
+
   end(): void {
     this.sock.end(undefined);
   }
@@ -176,7 +188,7 @@ export async function pairWithQr(sim: Simulator, ctx: SimTestContext, phone: Vir
   const auth = freshAuth();
   const first = ctx.connect(auth, config);
   const qr = await first.waitForQr();
-  const paired = await sim.scan(phone, qr);
+  const paired = await phone.scan(qr);
   const closed = await first.waitForClose();
   if (closed.statusCode !== 515) throw new Error(`expected 515 restart, got ${closed.statusCode}`);
   const companion = ctx.connect(auth, config);
