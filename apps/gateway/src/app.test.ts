@@ -144,6 +144,16 @@ describe('gateway app', () => {
     expect(problem.type).toMatch(/^https:\/\//);
   });
 
+  it('answers an undecodable URL and an over-long path parameter with a 400 problem', async () => {
+    for (const url of ['/test/items/%E0%A4%A', `/test/items/itm_${'a'.repeat(200)}`]) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expect(problemOf(res).code).toBe('BAD_REQUEST');
+      expect(res.headers['x-request-id']).toBeDefined();
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
   it('answers a known path with the wrong method with 405 and an Allow header', async () => {
     const res = await app.inject({ method: 'DELETE', url: '/health' });
     expect(res.statusCode).toBe(405);

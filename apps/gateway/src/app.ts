@@ -7,8 +7,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
-import { registerErrorHandling } from './http/error-handler.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerErrorHandling, sendProblem } from './http/error-handler.js';
+import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
 import { createHealthService, healthRoutes } from './modules/health/index.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -50,6 +50,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Every request's log lines carry `requestId` (the same value as the x-request-id header).
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     routerOptions: { ignoreTrailingSlash: true },
+    // Router-level failures (undecodable URL, over-long parameter) skip the hooks and the error
+    // handler; without this they would leave as Fastify's own JSON without our headers.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      applySecurityHeaders(reply);
+      sendProblem(request, reply, error);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
