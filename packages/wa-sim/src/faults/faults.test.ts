@@ -60,6 +60,13 @@ describe('fault injection', () => {
     expect(alice.inbox).toHaveLength(0);
   });
 
+  it('answers keep-alive pings, so an idle companion stays open', async () => {
+    const owner = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner, { keepAliveIntervalMs: 200 });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(companion.closed).toBeUndefined();
+  });
+
   it('silence trips Baileys’ keep-alive', async () => {
     const owner = sim.phones.create();
     const { companion, deviceId } = await pairWithQr(sim, ctx, owner, { keepAliveIntervalMs: 500 });

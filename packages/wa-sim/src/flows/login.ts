@@ -29,6 +29,8 @@ export async function login(core: SimCore, conn: Connection, payload: proto.Clie
   core.live.set(key, conn);
   const lid = core.registry.lidOf(phone) ?? phone;
   conn.send({ tag: 'success', attrs: { t: now(), lid: lidJid(lid, deviceId), props: '1', abprops: '1', location: 'sim', creation: now() } });
+  // WhatsApp hands out edge routing info; Baileys stores it and sends it back in the ED header.
+  conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'edge_routing', attrs: {}, content: [{ tag: 'routing_info', attrs: {}, content: Buffer.from(`sim:${key}`) }] }] });
   const pending = device.offline.splice(0);
   for (const node of pending) conn.send(node);
   conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: String(pending.length) } }] });

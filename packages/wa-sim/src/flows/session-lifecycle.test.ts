@@ -23,10 +23,14 @@ describe('session lifecycle', () => {
     const { companion, auth } = await pairWithQr(sim, ctx, owner);
     companion.end();
     await companion.waitForClose();
+    // The first login handed out edge routing info; the restore sends it back in an ED header.
+    expect(Buffer.from(auth.creds.routingInfo ?? []).toString()).toContain('sim:');
     const again = ctx.connect(auth);
     await again.waitForOpen();
     expect(again.qrs).toHaveLength(0);
     expect(sim.connections.neverOverlapped()).toBe(true);
+    const live = [...sim.core.connections.values()].find((c) => c.device !== undefined);
+    expect(live?.routingInfo?.toString()).toBe(Buffer.from(auth.creds.routingInfo!).toString());
   });
 
   it('logs out: remove-companion-device closes with 401 and the device is gone', async () => {
