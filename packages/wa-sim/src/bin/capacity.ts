@@ -65,6 +65,8 @@ function open(creds: AuthenticationCreds, keys: MemoryKeyStore, onQr?: (qr: stri
 }
 
 const sockets: WASocket[] = [];
+/** Disconnect reasons of sockets that closed after opening (none expected). */
+const lateCloses = new Map<number | undefined, number>();
 const times: number[] = [];
 async function pairOne(i: number): Promise<void> {
   const started = Date.now();
@@ -76,6 +78,11 @@ async function pairOne(i: number): Promise<void> {
   const second = await open(creds, keys);
   if (!second.opened) throw new Error(`session ${i}: did not open (${second.status})`);
   sockets.push(second.sock);
+  second.sock.ev.on('connection.update', (u) => {
+    if (u.connection !== 'close') return;
+    const code = (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+    lateCloses.set(code, (lateCloses.get(code) ?? 0) + 1);
+  });
   const ms = Date.now() - started;
   times.push(ms);
   out(`session ${String(i).padStart(4)} paired+open in ${ms} ms`);
@@ -104,6 +111,7 @@ out(
   `== ${N} companions in ${((Date.now() - t0) / 1000).toFixed(1)} s (concurrency ${CONCURRENCY}); pairing p50 ${sorted[Math.floor(N / 2)]} ms, p95 ${sorted[Math.floor(N * 0.95)]} ms; ` +
     `simulator RSS ${(stats.rss / 1048576).toFixed(1)} MB with ${stats.live} live sockets; this process RSS ${(process.memoryUsage().rss / 1048576).toFixed(1)} MB`,
 );
+out(`== sockets that closed after opening, by reason: ${JSON.stringify(Object.fromEntries(lateCloses))}`);
 for (const s of sockets) s.end(undefined);
 child.kill('SIGTERM');
 process.exit(0);
