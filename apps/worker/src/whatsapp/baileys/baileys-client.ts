@@ -73,9 +73,9 @@ class BaileysClient implements WhatsAppClient {
       logger: engineLogger(options.logger),
       browser: Browsers.ubuntu('WAGate'),
       markOnlineOnConnect: false,
+      // No full history; Baileys' default still syncs the initial bootstrap, which carries the
+      // LID ↔ phone mappings v7 needs (it warns that refusing all sync makes sessions unstable).
       syncFullHistory: false,
-      // History sync floods memory on real accounts and we only keep what arrives live.
-      shouldSyncHistoryMessage: () => false,
       printQRInTerminal: false,
       ...(connector.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: connector.waWebSocketUrl }),
       ...(connector.version === undefined ? {} : { version: connector.version }),
