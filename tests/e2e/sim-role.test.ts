@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, waitForHttp, type RunningProcess } from './support/processes.js';
+import { freePort, startCli, type RunningProcess } from './support/processes.js';
 
 describe('wagate sim', () => {
   let dataDir = '';
