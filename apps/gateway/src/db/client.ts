@@ -12,8 +12,20 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import * as schema from './schema/index.js';
 
+/**
+ * What `db.execute(sql…)` resolves to on either driver: both node-postgres' QueryResult and PGlite's
+ * Results carry `rows` (and an affected-row count, under different names), so raw queries such as
+ * `FOR UPDATE SKIP LOCKED` claims read `rows` without knowing the driver.
+ */
+export interface DatabaseQueryResultHKT extends PgQueryResultHKT {
+  type: QueryRows<this['row']>;
+}
+export interface QueryRows<Row> {
+  rows: Row[];
+}
+
 /** One type both drivers satisfy (PgliteDatabase and NodePgDatabase both extend it). */
-export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Database = PgDatabase<DatabaseQueryResultHKT, typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;
@@ -94,7 +106,8 @@ async function migrateExclusively(pool: pg.Pool, run: () => Promise<void>): Prom
 }
 
 async function openPostgres(url: string, runMigrations: boolean): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A blackholed database host must fail the start (and each checkout) in seconds, not after the OS's TCP timeout.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000, application_name: 'wagate-gateway' });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
