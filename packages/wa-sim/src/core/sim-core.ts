@@ -2,6 +2,7 @@ import type { BinaryNode, proto } from 'baileys';
 import type { Logger } from 'pino';
 import { FaultRules } from '../faults/fault-rules.js';
 import { login } from '../flows/login.js';
+import { notifyDeviceChange } from '../flows/device-notify.js';
 import { enterPairingCode } from '../flows/pairing-code.js';
 import { scanQr, startRegistration } from '../flows/qr-pairing.js';
 import type { Envelope } from '../messaging/envelope.js';
@@ -38,6 +39,10 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   readonly live = new Map<string, Connection>();
   /** QR refs of connections waiting to be scanned. */
   readonly refs = new Map<string, Connection>();
+  /** Who exchanged messages with whom: they hear about each other's device changes. */
+  readonly peers = new Map<string, Set<string>>();
+  /** Receipts already passed on (one per message, receiving account and kind). */
+  readonly forwardedReceipts = new Set<string>();
   /** Last announced presence per account. */
   readonly presence = new Map<string, 'available' | 'unavailable'>();
   media: MediaHostInfo | undefined;
@@ -106,6 +111,13 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   }
 
   deliver(envelope: Envelope, to: DeviceAddress): void {
+    if (envelope.from.phone !== to.phone) {
+      for (const [a, b] of [[envelope.from.phone, to.phone], [to.phone, envelope.from.phone]] as const) {
+        let set = this.peers.get(a);
+        if (set === undefined) this.peers.set(a, (set = new Set()));
+        set.add(b);
+      }
+    }
     if (this.messages.get(envelope.id) === undefined) {
       const group = envelope.chat.kind === 'group' ? envelope.chat.jid : undefined;
       this.messages.add({ id: envelope.id, sender: envelope.from, chatAsSent: group ?? pnJid(envelope.chat.kind === 'user' ? envelope.chat.peer : ''), group });
@@ -147,7 +159,7 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   /** Phone-side unlink: the device is forgotten and its socket gets 401 device_removed. */
   unlink(phone: string, deviceId: number): void {
     const conn = this.liveConnection({ phone, deviceId });
-    this.registry.removeCompanion(phone, deviceId);
+    if (this.registry.removeCompanion(phone, deviceId) !== undefined) notifyDeviceChange(this, phone, deviceId, 'remove');
     conn?.streamError(401, { tag: 'conflict', attrs: { type: 'device_removed' } });
   }
 

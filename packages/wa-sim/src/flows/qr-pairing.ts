@@ -6,6 +6,7 @@ import { now } from '../core/sim-core.js';
 import { lidJid, pnJid } from '../network/jids.js';
 import type { VirtualPhone } from '../network/phone.js';
 import type { Connection } from '../server/connection.js';
+import { notifyDeviceChange } from './device-notify.js';
 
 const REF_COUNT = 6;
 
@@ -145,6 +146,7 @@ export function onPairDeviceSign(core: SimCore, conn: Connection, node: BinaryNo
   });
   conn.pairing = undefined;
   pendingSigns.delete(conn);
+  notifyDeviceChange(core, pending.phone, pending.deviceId, 'add');
   waiter?.resolve({ jid: pnJid(pending.phone, pending.deviceId), lid: lidJid(phone?.lid ?? pending.phone, pending.deviceId), deviceId: pending.deviceId });
   // WhatsApp restarts the stream so the companion logs in with its new identity.
   setTimeout(() => conn.streamError(515), 10).unref();

@@ -88,4 +88,17 @@ describe('1:1 messaging between Baileys and virtual phones', () => {
     await ca.sock.readMessages([(await ca.waitForIncoming((m) => m.key.id === back?.key.id)).key]);
     await cb.waitFor(() => cb.statusOf(back?.key.id) === proto.WebMessageInfo.Status.READ, 5000, 'read from A');
   });
+
+  it('tells a peer’s Baileys about a newly linked device so it encrypts to it too', async () => {
+    const a = sim.phones.create();
+    const b = sim.phones.create();
+    const { companion: ca } = await pairWithQr(sim, ctx, a);
+    const { companion: b1 } = await pairWithQr(sim, ctx, b);
+    const first = await ca.sock.sendMessage(b.jid, { text: 'before' });
+    await b1.waitForIncoming((m) => m.key.id === first?.key.id);
+    const { companion: b2 } = await pairWithQr(sim, ctx, b);
+    const second = await ca.sock.sendMessage(b.jid, { text: 'after' });
+    const got = await b2.waitForIncoming((m) => m.key.id === second?.key.id);
+    expect(got.message?.extendedTextMessage?.text).toBe('after');
+  });
 });

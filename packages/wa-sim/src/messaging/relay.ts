@@ -139,8 +139,6 @@ export function handleClientReceipt(core: SimCore, conn: Connection, node: Binar
   }
 }
 
-const forwarded = new Set<string>();
-
 /** Delivers a receipt to the original sender: a virtual phone, or a companion stanza. */
 export function routeReceipt(core: SimCore, intent: ReceiptIntent, retryNode?: BinaryNode): void {
   const { to, from } = intent;
@@ -174,9 +172,9 @@ export function routeReceipt(core: SimCore, intent: ReceiptIntent, retryNode?: B
   }
   // One receipt per receiving account and kind, as WhatsApp aggregates a user's devices.
   const dedupe = `${intent.messageId}|${from.phone}|${intent.kind}|${to.phone}:${to.deviceId}`;
-  if (forwarded.has(dedupe)) return;
-  forwarded.add(dedupe);
-  if (forwarded.size > 100_000) forwarded.clear();
+  if (core.forwardedReceipts.has(dedupe)) return;
+  core.forwardedReceipts.add(dedupe);
+  if (core.forwardedReceipts.size > 100_000) core.forwardedReceipts.clear();
   if (intent.kind !== 'delivery') attrs.type = intent.kind;
   if (intent.group !== undefined) Object.assign(attrs, { from: intent.group, participant: lidJid(fromLid) });
   else {

@@ -42,6 +42,8 @@ export interface PhoneInit {
   pushName: string;
 }
 
+const INBOX_LIMIT = 10_000;
+
 type Waiter<T> = { predicate: (entry: T) => boolean; resolve: (entry: T) => void };
 
 /**
@@ -141,6 +143,7 @@ export class VirtualPhone {
     const t = Math.floor(Date.now() / 1000);
     const entry: SentEntry = { id, chat: isGroupJid(to) ? to : pnJid(normalizePhone(to)), message: withSecret, timestamp: t, receipts: new Map() };
     this.sent.push(entry);
+    if (this.sent.length > INBOX_LIMIT) this.sent.splice(0, this.sent.length - INBOX_LIMIT);
     const base = { id, t, type: stanzaTypeOf(withSecret), from: this.address, notify: this.pushName };
     const mediatype = mediaTypeOf(withSecret);
     if (isGroupJid(to)) {
@@ -304,6 +307,10 @@ export class VirtualPhone {
       receiptsSent: {},
     };
     this.inbox.push(entry);
+    // Bounded, so long benchmark runs do not grow the simulator without limit.
+    if (this.inbox.length > INBOX_LIMIT) {
+      for (const old of this.inbox.splice(0, this.inbox.length - INBOX_LIMIT)) this.#envelopes.delete(old.id);
+    }
     for (const waiter of this.#inboxWaiters) {
       if (waiter.predicate(entry)) {
         this.#inboxWaiters.delete(waiter);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { getBinaryNodeChild } from 'baileys';
 import type { BinaryNode } from 'baileys';
 import type { SimCore } from '../core/sim-core.js';
+import { notifyDeviceChange } from '../flows/device-notify.js';
 import { onPairDeviceSign } from '../flows/qr-pairing.js';
 import { onCompanionFinish, onCompanionHello } from '../flows/pairing-code.js';
 import { handleGroupIq, IqError } from '../messaging/groups-iq.js';
@@ -121,6 +122,7 @@ async function answerIq(
         const { phone, deviceId } = conn.device;
         core.registry.removeCompanion(phone, deviceId);
         core.live.delete(deviceKey(phone, deviceId));
+        notifyDeviceChange(core, phone, deviceId, 'remove');
         // Baileys closes itself after logout; the server ends the socket too.
         setTimeout(() => conn.close('logged out'), 50).unref();
       }
