@@ -7,6 +7,7 @@ import { enterPairingCode } from '../flows/pairing-code.js';
 import { scanQr, startRegistration } from '../flows/qr-pairing.js';
 import type { Envelope } from '../messaging/envelope.js';
 import { MessageLog } from '../messaging/message-log.js';
+import { announcePresence, sendChatState } from '../messaging/presence.js';
 import { envelopeToStanza, routeReceipt } from '../messaging/relay.js';
 import { dispatchStanza } from '../server/stanza-dispatch.js';
 import type { Connection, ConnectionHandler } from '../server/connection.js';
@@ -43,6 +44,8 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   readonly peers = new Map<string, Set<string>>();
   /** Receipts already passed on (one per message, receiving account and kind). */
   readonly forwardedReceipts = new Set<string>();
+  /** Companion devices (`phone:device`) subscribed to an account's presence. */
+  readonly presenceSubscribers = new Map<string, Set<string>>();
   /** Last announced presence per account. */
   readonly presence = new Map<string, 'available' | 'unavailable'>();
   media: MediaHostInfo | undefined;
@@ -161,6 +164,14 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
     const conn = this.liveConnection({ phone, deviceId });
     if (this.registry.removeCompanion(phone, deviceId) !== undefined) notifyDeviceChange(this, phone, deviceId, 'remove');
     conn?.streamError(401, { tag: 'conflict', attrs: { type: 'device_removed' } });
+  }
+
+  setPresence(phone: string, state: 'available' | 'unavailable'): void {
+    announcePresence(this, phone, state);
+  }
+
+  chatState(phone: string, to: string, state: 'composing' | 'recording' | 'paused'): void {
+    sendChatState(this, phone, to, state);
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -68,13 +68,15 @@ describe('groups', () => {
 });
 
 describe('presence and profile', () => {
-  it('relays typing to the peer’s companions and answers presence subscriptions', async () => {
+  it('answers presence subscriptions and relays the phone’s online state and typing', async () => {
+    const updates: { id: string; presences: Record<string, { lastKnownPresence: string }> }[] = [];
+    companion.sock.ev.on('presence.update', (u) => updates.push(u as (typeof updates)[number]));
     await companion.sock.presenceSubscribe(alice.jid);
-    const update = await new Promise<unknown>((resolve) => {
-      companion.sock.ev.on('presence.update', resolve);
-      setTimeout(() => resolve(undefined), 1000);
-    });
-    expect(update).toBeDefined();
+    await companion.waitFor(() => updates.length > 0, 2000, 'subscription answer');
+    alice.setPresence('available');
+    await companion.waitFor(() => updates.some((u) => Object.values(u.presences).some((p) => p.lastKnownPresence === 'available')), 2000, 'available');
+    alice.typing(owner.jid);
+    await companion.waitFor(() => updates.some((u) => Object.values(u.presences).some((p) => p.lastKnownPresence === 'composing')), 2000, 'composing');
   });
 
   it('returns a profile picture URL when the phone has one, 404 otherwise', async () => {

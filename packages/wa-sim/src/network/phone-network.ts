@@ -50,6 +50,8 @@ export interface PhoneNetwork {
   scan(phone: string, qr: string): Promise<PairedDeviceInfo>;
   enterPairingCode(phone: string, code: string): Promise<PairedDeviceInfo>;
   unlink(phone: string, deviceId: number): void;
+  setPresence(phone: string, state: 'available' | 'unavailable'): void;
+  chatState(phone: string, to: string, state: 'composing' | 'recording' | 'paused'): void;
 }
 
 export interface PairedDeviceInfo {

@@ -114,6 +114,16 @@ export class VirtualPhone {
     this.net.unlink(this.phone, deviceId);
   }
 
+  /** Online/offline, seen by companions that subscribed to this account's presence. */
+  setPresence(state: 'available' | 'unavailable'): void {
+    this.net.setPresence(this.phone, state);
+  }
+
+  /** Typing indicator towards `to`'s companions. */
+  typing(to: string, state: 'composing' | 'recording' | 'paused' = 'composing'): void {
+    this.net.chatState(this.phone, to, state);
+  }
+
   // ---- sending -------------------------------------------------------------------------------
 
   sendText(to: string, text: string): Promise<SentEntry> {
