@@ -49,14 +49,18 @@ describe('AuthStateStore', () => {
     await Promise.all([a.setKeys(prekeys.slice(0, 400)), a.setKeys(prekeys.slice(400)), a.setKeys([{ type: 'session', id: '123.0', value: 'x' }])]);
     const elapsed = Date.now() - started;
     expect(a.stats.keyFlushes).toBe(1);
-    expect(a.stats.keysWritten).toBe(813);
+    // 812 pre-keys pack into 7 shard objects (ids 1-127, 128-255, …); the session key is its own object.
+    expect(a.stats.keysWritten).toBe(8);
     expect(a.stats.maxBatchWaitMs).toBeGreaterThanOrEqual(45);
     expect(a.stats.maxBatchWaitMs).toBeLessThan(50 + 40);
     const listed = await blobs.list('auth/s1/keys/pre-key/', { limit: 1000 });
-    expect(listed.items).toHaveLength(812);
+    expect(listed.items.map((i) => i.key.split('/').pop())).toEqual(Array.from({ length: 7 }, (_, i) => `shard-${i}.json`));
     const bytes = listed.items.reduce((n, i) => n + i.size, 0);
+    const fresh = store();
+    const got = await fresh.getKeys('pre-key', ['1', '128', '812', '813']);
+    expect(Object.fromEntries(got)).toEqual({ '1': '{"k":0}', '128': '{"k":127}', '812': '{"k":811}' });
     // Printed for the report: batch bound and the on-store size of a fresh prekey set.
-    process.stdout.write(`[measure] 813 keys flushed in ${elapsed} ms (batch wait ${a.stats.maxBatchWaitMs} ms), ${bytes} bytes stored\n`);
+    process.stdout.write(`[measure] 813 keys flushed in ${elapsed} ms (batch wait ${a.stats.maxBatchWaitMs} ms), ${bytes} bytes stored in ${listed.items.length} shards\n`);
   });
 
   it('returns only found ids, reads its own pending writes and deletes on null', async () => {
@@ -78,11 +82,11 @@ describe('AuthStateStore', () => {
   it('keeps its key cache bounded and rereads evicted keys from the store', async () => {
     const a = store({ cacheSize: 3 });
     await a.claim();
-    await a.setKeys(Array.from({ length: 10 }, (_, i) => ({ type: 'pre-key', id: String(i), value: `v${i}` })));
+    await a.setKeys(Array.from({ length: 10 }, (_, i) => ({ type: 'session', id: String(i), value: `v${i}` })));
     const before = a.stats.blobReads;
-    expect((await a.getKeys('pre-key', ['9'])).get('9')).toBe('v9');
+    expect((await a.getKeys('session', ['9'])).get('9')).toBe('v9');
     expect(a.stats.blobReads).toBe(before);
-    expect((await a.getKeys('pre-key', ['0'])).get('0')).toBe('v0');
+    expect((await a.getKeys('session', ['0'])).get('0')).toBe('v0');
     expect(a.stats.blobReads).toBe(before + 1);
   });
 
@@ -181,6 +185,25 @@ describe('AuthStateStore read-your-writes', () => {
       release();
       await written;
       expect(await a.readCreds()).toBe('{"paired":true}');
+    } finally {
+      await c();
+    }
+  });
+});
+
+describe('AuthStateStore pre-key shards', () => {
+  it('deletes single pre-keys inside a shard and removes an emptied shard', async () => {
+    const { blobs: b, cleanup: c } = await tempBlobStore();
+    try {
+      const a = new AuthStateStore({ blobs: b, keyring, sessionId: 's1', epoch: 1, workerId: 'w1', flushDelayMs: 5 });
+      await a.claim();
+      await a.setKeys([1, 2, 200].map((i) => ({ type: 'pre-key', id: String(i), value: `p${i}` })));
+      // Concurrent sets on one shard must not lose each other's change.
+      await Promise.all([a.setKeys([{ type: 'pre-key', id: '1', value: null }]), a.setKeys([{ type: 'pre-key', id: '3', value: 'p3' }])]);
+      await a.setKeys([{ type: 'pre-key', id: '200', value: null }]);
+      const fresh = new AuthStateStore({ blobs: b, keyring, sessionId: 's1', epoch: 1, workerId: 'w1' });
+      expect(Object.fromEntries(await fresh.getKeys('pre-key', ['1', '2', '3', '200']))).toEqual({ '2': 'p2', '3': 'p3' });
+      expect((await b.list('auth/s1/keys/pre-key/')).items.map((i) => i.key)).toEqual(['auth/s1/keys/pre-key/shard-0.json']);
     } finally {
       await c();
     }

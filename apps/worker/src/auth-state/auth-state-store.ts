@@ -48,6 +48,7 @@ export interface AuthStateStoreOptions {
 export interface AuthStateStats {
   credsWrites: number;
   keyFlushes: number;
+  /** Key objects written (a shard counts once). */
   keysWritten: number;
   keysDeleted: number;
   /** Longest time a key change waited before its flush began (the measured batch bound). */
@@ -61,6 +62,18 @@ interface Waiter {
 }
 
 const MISSING = Symbol('missing');
+
+/**
+ * Key types stored in shard objects instead of one object per key: a fresh session uploads 812
+ * pre-keys at once, which is 812 PUTs (about 7 s on s3rver) per object but 7 in shards. Pre-keys
+ * have numeric ids and are only ever added in bulk or deleted one by one.
+ */
+const PACKED_TYPES = new Set(['pre-key']);
+const KEYS_PER_SHARD = 128;
+
+function parseShard(text: string | undefined): Record<string, string> {
+  return text === undefined ? {} : (JSON.parse(text) as Record<string, string>);
+}
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Object keys allow few characters everywhere (filesystem and S3): keep letters, digits, `_@-`, escape the rest. */
@@ -119,6 +132,8 @@ export class AuthStateStore {
   #keyWaiters: Waiter[] = [];
   #keyTimer: NodeJS.Timeout | null = null;
   #keyLoop: Promise<void> | null = null;
+  /** Serialises shard read-modify-writes. */
+  #packLock: Promise<void> = Promise.resolve();
 
   readonly stats: AuthStateStats = { credsWrites: 0, keyFlushes: 0, keysWritten: 0, keysDeleted: 0, maxBatchWaitMs: 0, blobReads: 0 };
 
@@ -181,37 +196,57 @@ export class AuthStateStore {
   /** Values of the requested ids that exist; absent ids are left out. */
   async getKeys(type: string, ids: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    const toFetch: { id: string; path: string }[] = [];
+    const byShard = new Map<string, string[]>();
+    const singles: { id: string; path: string }[] = [];
     for (const id of ids) {
-      const path = this.paths.key(type, id);
-      const local = this.#localValue(path);
-      if (local === undefined) toFetch.push({ id, path });
-      else if (local !== MISSING) found.set(id, local);
+      const shard = this.#shardPath(type, id);
+      if (shard !== undefined) byShard.set(shard, [...(byShard.get(shard) ?? []), id]);
+      else singles.push({ id, path: this.paths.key(type, id) });
     }
-    await this.#pool(toFetch, async ({ id, path }) => {
-      const blob = await this.#blobs.get(path);
-      this.stats.blobReads++;
-      const value = blob === null ? MISSING : this.#keyring.open(blob, path).toString('utf8');
-      // A set that raced with this read wins: it is newer than what the blob held.
-      const raced = this.#localValue(path);
-      const result = raced ?? value;
-      if (raced === undefined) this.#cache.set(path, value);
-      if (result !== MISSING) found.set(id, result);
+    await this.#pool(singles, async ({ id, path }) => {
+      const value = await this.#readPath(path);
+      if (value !== undefined) found.set(id, value);
+    });
+    await this.#pool([...byShard.entries()], async ([path, wanted]) => {
+      const shard = parseShard(await this.#readPath(path));
+      for (const id of wanted) {
+        const value = shard[id];
+        if (value !== undefined) found.set(id, value);
+      }
     });
     return found;
   }
 
-  /** Records key changes at once (reads see them) and resolves when they are stored. */
-  setKeys(changes: readonly KeyChange[]): Promise<void> {
+  /**
+   * Records key changes and resolves when they are stored. Plain keys are visible to reads at
+   * once; packed keys (pre-keys, in shards of 128) once their shard was read, which
+   * this call awaits, serialised so two sets never rewrite one shard from the same old copy.
+   */
+  async setKeys(changes: readonly KeyChange[]): Promise<void> {
     const refused = this.#refusal();
-    if (refused !== null) return Promise.reject(refused);
-    if (changes.length === 0) return Promise.resolve();
+    if (refused !== null) throw refused;
+    if (changes.length === 0) return;
     const now = Date.now();
+    const packed = new Map<string, KeyChange[]>();
     for (const change of changes) {
-      const path = this.paths.key(change.type, change.id);
-      const previous = this.#pending.get(path);
-      this.#pending.set(path, { ...change, since: previous?.since ?? now });
-      this.#cache.set(path, change.value ?? MISSING);
+      const shard = this.#shardPath(change.type, change.id);
+      if (shard !== undefined) packed.set(shard, [...(packed.get(shard) ?? []), change]);
+      else this.#enqueue(this.paths.key(change.type, change.id), change, now);
+    }
+    if (packed.size > 0) {
+      const run = this.#packLock.then(async () => {
+        for (const [path, list] of packed) {
+          const shard = parseShard(await this.#readPath(path));
+          for (const change of list) {
+            if (change.value === null) delete shard[change.id];
+            else shard[change.id] = change.value;
+          }
+          const text = Object.keys(shard).length === 0 ? null : JSON.stringify(shard);
+          this.#enqueue(path, { type: list[0]?.type ?? '', id: path, value: text }, now);
+        }
+      });
+      this.#packLock = run.catch(() => undefined);
+      await run;
     }
     const done = new Promise<void>((resolve, reject) => this.#keyWaiters.push({ resolve, reject }));
     if (this.#keyTimer === null && this.#keyLoop === null) {
@@ -221,6 +256,32 @@ export class AuthStateStore {
       }, this.#flushDelayMs);
     }
     return done;
+  }
+
+  #enqueue(path: string, change: KeyChange, now: number): void {
+    const previous = this.#pending.get(path);
+    this.#pending.set(path, { ...change, since: previous?.since ?? now });
+    this.#cache.set(path, change.value ?? MISSING);
+  }
+
+  /** Numeric ids of packed types go to a shard object; everything else is one object per key. */
+  #shardPath(type: string, id: string): string | undefined {
+    if (!PACKED_TYPES.has(type) || !/^\d{1,9}$/.test(id)) return undefined;
+    return `${this.paths.keys}${encodeKeyId(type)}/shard-${Math.floor(Number(id) / KEYS_PER_SHARD)}.json`;
+  }
+
+  /** The object's text from memory or the store (cached); undefined when absent. */
+  async #readPath(path: string): Promise<string | undefined> {
+    const local = this.#localValue(path);
+    if (local !== undefined) return local === MISSING ? undefined : local;
+    const blob = await this.#blobs.get(path);
+    this.stats.blobReads++;
+    const value = blob === null ? MISSING : this.#keyring.open(blob, path).toString('utf8');
+    // A set that raced with this read wins: it is newer than what the blob held.
+    const raced = this.#localValue(path);
+    if (raced === undefined) this.#cache.set(path, value);
+    const result = raced ?? value;
+    return result === MISSING ? undefined : result;
   }
 
   /** Writes everything pending now; rejects when a write fails. */
