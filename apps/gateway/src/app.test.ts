@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildApp } from './app.js';
 import { parseGatewayConfig } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/index.js';
+import type { DatabaseHandle } from './db/index.js';
+import { openTestPglite } from './test-support/pglite.js';
 
 describe('gateway app', () => {
   let dir: string;
@@ -20,7 +21,7 @@ describe('gateway app', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wagate-app-'));
-    database = await openDatabase({ dataDir: dir });
+    database = await openTestPglite();
     blobStore = new FsBlobStore({ root: join(dir, 'objects') });
     const config = parseGatewayConfig({ DATA_DIR: dir, BODY_LIMIT: '2048' });
     app = await buildApp({ config, database, coordinator, blobStore, logLevel: 'silent' });
