@@ -2,7 +2,7 @@
 import { ValidationError } from '@wagate/contracts';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { schema } from '../../db/index.js';
+import { ownedBy, schema } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 
 const { systemLogs } = schema;
@@ -90,7 +90,8 @@ export function createSystemLogsRepository(db: Database): SystemLogsRepository {
     async list(input = {}) {
       const limit = clampLimit(input.limit);
       const where: SQL[] = [];
-      if (input.userId !== undefined) where.push(eq(systemLogs.userId, input.userId));
+      // A user's own audit trail goes through the one tenant-scoping helper, like every owned query.
+      if (input.userId !== undefined) where.push(ownedBy(systemLogs, input.userId));
       if (input.category !== undefined) where.push(eq(systemLogs.category, input.category));
       if (input.level !== undefined) where.push(eq(systemLogs.level, input.level));
       if (input.cursor) {
