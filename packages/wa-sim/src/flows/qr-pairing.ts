@@ -5,6 +5,7 @@ import type { SimCore } from '../core/sim-core.js';
 import { now } from '../core/sim-core.js';
 import { lidJid, pnJid } from '../network/jids.js';
 import type { VirtualPhone } from '../network/phone.js';
+import { verifySignature } from '../pki/signatures.js';
 import type { Connection } from '../server/connection.js';
 import { notifyDeviceChange } from './device-notify.js';
 
@@ -127,7 +128,7 @@ export function onPairDeviceSign(core: SimCore, conn: Connection, node: BinaryNo
   if (!(content instanceof Uint8Array)) return fail('pair-device-sign without a device identity');
   const account = proto.ADVSignedDeviceIdentity.decode(content);
   const message = Buffer.concat([WA_ADV_DEVICE_SIG_PREFIX, pending.details, conn.pairing.identityKey, pending.accountSignatureKey]);
-  if (!account.deviceSignature || !Curve.verify(conn.pairing.identityKey, message, account.deviceSignature)) return fail('Companion device signature is invalid');
+  if (!account.deviceSignature || !verifySignature(conn.pairing.identityKey, message, account.deviceSignature)) return fail('Companion device signature is invalid');
   const phone = core.phones.get(pending.phone);
   core.registry.addCompanion({
     phone: pending.phone,

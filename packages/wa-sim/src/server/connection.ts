@@ -82,7 +82,10 @@ export class Connection {
     for (const frame of frames) {
       // Frames are processed strictly in order: decoding is async and stanzas depend on each other.
       this.#queue = this.#queue.then(() => this.#onFrame(frame)).catch((err: unknown) => {
-        this.log.warn({ err }, 'Failed to process a frame');
+        // A broken handshake cannot recover; a bad stanza later on is only logged.
+        const handshake = this.#state === 'hello' || this.#state === 'finish';
+        this.log.warn({ err, handshake }, 'Failed to process a frame');
+        if (handshake) this.close('handshake failed');
       });
     }
   }

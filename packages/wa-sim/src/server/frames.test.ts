@@ -22,3 +22,4 @@ describe('frame reader', () => {
     expect(() => new FrameReader().push(Buffer.from('GET / HTTP/1.1'))).toThrow(FramingError);
   });
 });
+
