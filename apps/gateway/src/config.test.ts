@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseGatewayConfig } from './config.js';
 
@@ -42,5 +44,16 @@ describe('gateway config', () => {
 
   it('treats empty variables as unset', () => {
     expect(parseGatewayConfig({ REDIS_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('exits 1 at boot, printing every bad key, when process.env is invalid', () => {
+    const configModule = fileURLToPath(new URL('./config.ts', import.meta.url));
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `import { loadGatewayConfig } from ${JSON.stringify(configModule)}; loadGatewayConfig();`],
+      { env: { PATH: process.env.PATH, PORT: 'eighty', LOG_LEVEL: 'loud', NODE_ENV: 'production' }, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(run.status).toBe(1);
+    for (const key of ['PORT', 'LOG_LEVEL', 'JWT_SECRET', 'ENCRYPTION_KEY', 'WORKER_TOKEN']) expect(run.stderr).toContain(key);
   });
 });

@@ -51,25 +51,33 @@ const schema = z
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
     DOCS_ENABLED: bool.default(true),
     TRUST_PROXY: trustProxy.default(false),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production') {
-      for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY', 'WORKER_TOKEN'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
-      }
-    }
-    const s3 = ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const;
-    if (env.S3_ENDPOINT || s3.some((k) => env[k])) {
-      for (const key of s3) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when S3 is configured' });
-      }
-    }
-    if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together' });
-    }
   });
 
 export type GatewayConfig = z.infer<typeof schema>;
+
+type Problem = { key: string; message: string };
+
+/**
+ * Rules across keys. They read the raw strings rather than hang off the schema as a refinement,
+ * because zod skips refinements once any field is invalid, and then a bad PORT would hide a
+ * missing production secret until the next attempt.
+ */
+function crossKeyProblems(env: Record<string, string>): Problem[] {
+  const problems: Problem[] = [];
+  if (env.NODE_ENV === 'production') {
+    for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY', 'WORKER_TOKEN']) {
+      if (env[key] === undefined) problems.push({ key, message: 'is required in production' });
+    }
+  }
+  const s3 = ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'];
+  if (env.S3_ENDPOINT !== undefined || s3.some((k) => env[k] !== undefined)) {
+    for (const key of s3) if (env[key] === undefined) problems.push({ key, message: 'is required when S3 is configured' });
+  }
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+    problems.push({ key: env.ADMIN_EMAIL === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together' });
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: { key: string; message: string }[]) {
@@ -81,11 +89,15 @@ export class ConfigError extends Error {
 /** Parses an environment record; throws a ConfigError naming every invalid key at once. */
 export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   // An empty variable means "not set", as in most deployment tools.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
   const result = schema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => ({ key: i.path.join('.') || '(root)', message: i.message })));
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => ({ key: i.path.join('.') || '(root)', message: i.message }))),
+    ...crossKeyProblems(cleaned),
+  ];
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }
 
