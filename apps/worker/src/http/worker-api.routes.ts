@@ -11,6 +11,7 @@ import {
   startSessionCommand,
   workerContactsCheckCommand,
   workerHistoryQuery,
+  workerMediaQuery,
   workerMessageQuery,
   workerSendCommand,
 } from '@wagate/contracts';
@@ -33,6 +34,7 @@ export const WORKER_API = {
   send: '/api/v1/internal/messages/send',
   messages: '/api/v1/internal/messages',
   message: '/api/v1/internal/messages/:messageId',
+  media: '/api/v1/internal/messages/:messageId/media',
   contactsCheck: '/api/v1/internal/contacts/check',
   groups: '/api/v1/internal/groups',
   group: '/api/v1/internal/groups/:groupId',
@@ -130,6 +132,16 @@ export async function workerApiRoutes(app: FastifyInstance, deps: WorkerApiDeps)
     const found = await history.getMessage(q.sessionId, q.messageId);
     if (found === undefined) throw new NotFoundError('Message');
     return { message: toMessageView(q.sessionId, found, s.me?.id) };
+  });
+
+  /** Raw bytes with their Content-Type (contracts `workerMediaQuery`). */
+  app.get(WORKER_API.media, async (request, reply) => {
+    const q = workerMediaQuery.parse({ ...(request.params as object), ...(request.query as object) });
+    manager.assertAssigned(q.sessionId, q.epoch);
+    const media = await manager.media(q.sessionId, q.messageId);
+    void reply.header('content-type', media.mimetype).header('content-length', String(media.data.length));
+    if (media.fileName !== undefined) void reply.header('content-disposition', `attachment; filename="${media.fileName.replace(/["\\\r\n]/g, '_')}"`);
+    return reply.send(media.data);
   });
 
   app.post(WORKER_API.contactsCheck, async (request) => {

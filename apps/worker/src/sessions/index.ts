@@ -12,4 +12,4 @@ export {
   canTransition,
   decideReconnect,
 } from './session-runtime.js';
-export type { EventPublisher, QrState, ReconnectDecision, ReconnectPolicy, SessionRuntimeOptions, SessionSnapshot, SessionStatus } from './session-runtime.js';
+export type { EventPublisher, MediaContent, QrState, ReconnectDecision, ReconnectPolicy, SessionRuntimeOptions, SessionSnapshot, SessionStatus } from './session-runtime.js';

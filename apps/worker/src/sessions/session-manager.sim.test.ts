@@ -127,4 +127,22 @@ describe('worker sessions on wa-sim', () => {
     await until(() => w.manager.get('s1')?.status === 'LOGGED_OUT', 'LOGGED_OUT');
     expect(await world.blobs.get('auth/s1/creds.json')).toBeNull();
   });
+
+  it('stores incoming media in the BlobStore and serves it back', async () => {
+    const w = await worker();
+    const owner = await pairByQr(w, 's1');
+    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    const sent = await bob.send(owner.jid, { image: bytes, caption: 'a picture', mimetype: 'image/jpeg' });
+    const event = await until(() => w.events.find((e) => e.type === 'message.received' && e.data.message.id === sent.id), 'message.received');
+    expect(event.type === 'message.received' && event.data.message).toMatchObject({ type: 'image', media: { mimetype: 'image/jpeg', caption: 'a picture' } });
+    const stored = await until(async () => (await w.history.getMessage('s1', sent.id))?.media?.blobKey, 'the media stored', 10_000);
+    expect(stored).toBe(`media/s1/images/${sent.id}`);
+    const atRest = (await world.blobs.get(stored))!;
+    expect(atRest.includes(bytes.subarray(0, 64))).toBe(false);
+    expect(world.keyring.open(atRest, stored).equals(bytes)).toBe(true);
+    const served = await w.manager.media('s1', sent.id);
+    expect(served.mimetype).toBe('image/jpeg');
+    expect(served.data.equals(bytes)).toBe(true);
+  });
 });

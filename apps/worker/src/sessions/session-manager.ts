@@ -8,7 +8,7 @@ import type { PacerSettings } from '../messages/index.js';
 import type { OutgoingMessage, SentMessage, WhatsAppClient, WhatsAppConnector } from '../whatsapp/index.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import { SessionRuntime } from './session-runtime.js';
-import type { EventPublisher, SessionSnapshot } from './session-runtime.js';
+import type { EventPublisher, MediaContent, SessionSnapshot } from './session-runtime.js';
 
 /** This worker already hosts `maxSessions`; the gateway should place the session elsewhere. */
 export class CapacityError extends AppError {
@@ -129,6 +129,8 @@ export class SessionManager {
       logger,
       pacer: this.#o.pacer,
       ...(this.#o.policy === undefined ? {} : { policy: this.#o.policy }),
+      blobs: this.#o.blobs,
+      keyring: this.#o.keyring,
       saveQrImage: async (id, png) => {
         const key = `temp/qr/${id}.png`;
         if (png === null) await this.#o.blobs.delete(key);
@@ -187,6 +189,11 @@ export class SessionManager {
     if (epoch < hosted.runtime.epoch) throw new StaleEpochError(sessionId, epoch, hosted.runtime.epoch);
     if (epoch > hosted.runtime.epoch) throw new ConflictError(`Session ${sessionId} is held here at epoch ${hosted.runtime.epoch}, not ${epoch}.`);
     return hosted.runtime.snapshot();
+  }
+
+  /** A message's media bytes (stored copy, or fetched through the socket and stored). */
+  async media(sessionId: string, messageId: string): Promise<MediaContent> {
+    return this.#require(sessionId).runtime.media(messageId);
   }
 
   async requestPairingCode(sessionId: string, phoneNumber: string): Promise<string> {

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import QRCode from 'qrcode';
-import { ConflictError } from '@wagate/contracts';
+import { ConflictError, NotFoundError } from '@wagate/contracts';
 import { LruMap } from '../cache/index.js';
+import type { BlobStore } from '@wagate/storage';
 import type { AuthStateStore } from '../auth-state/index.js';
+import type { Keyring } from '../crypto/index.js';
 import { StaleEpochError } from '../auth-state/index.js';
 import { workerEvent } from '../gateway-link/index.js';
 import type { NewWorkerEvent } from '../gateway-link/index.js';
@@ -65,6 +67,25 @@ export interface SessionRuntimeOptions {
   policy?: ReconnectPolicy;
   /** Where the current QR image is kept for the gateway (`temp/qr/<sessionId>.png`); optional. */
   saveQrImage?: (sessionId: string, png: Buffer | null) => Promise<void>;
+  /** Media bytes are kept here under `media/<sessionId>/…`, sealed with `keyring`; without them media is fetched on every request. */
+  blobs?: BlobStore;
+  keyring?: Keyring;
+  /** Incoming media larger than this is not fetched eagerly (it still is on request). */
+  eagerMediaMaxBytes?: number;
+}
+
+const MEDIA_FOLDER: Partial<Record<WhatsAppMessage['type'], string>> = {
+  image: 'images',
+  sticker: 'images',
+  video: 'video',
+  audio: 'audio',
+  document: 'documents',
+};
+
+export interface MediaContent {
+  data: Buffer;
+  mimetype: string;
+  fileName: string | undefined;
 }
 
 /**
@@ -214,6 +235,32 @@ export class SessionRuntime {
     return sending;
   }
 
+  /**
+   * A message's media bytes: from the BlobStore when stored, else downloaded through the live
+   * socket and stored (WhatsApp's CDN links expire, our copy does not).
+   */
+  async media(messageId: string): Promise<MediaContent> {
+    const message = await this.#o.history.getMessage(this.sessionId, messageId);
+    const folder = message === undefined ? undefined : MEDIA_FOLDER[message.type];
+    if (message?.media === undefined || folder === undefined) throw new NotFoundError('Media');
+    const mimetype = message.media.mimetype ?? 'application/octet-stream';
+    if (message.media.blobKey !== undefined && this.#o.blobs !== undefined && this.#o.keyring !== undefined) {
+      const stored = await this.#o.blobs.get(message.media.blobKey);
+      if (stored !== null) return { data: this.#o.keyring.open(stored, message.media.blobKey), mimetype, fileName: message.media.fileName };
+    }
+    const data = await this.#assertConnected().downloadMedia(message);
+    await this.#storeMedia(message, folder, data);
+    return { data, mimetype, fileName: message.media.fileName };
+  }
+
+  async #storeMedia(message: WhatsAppMessage, folder: string, data: Buffer): Promise<void> {
+    if (this.#o.blobs === undefined || this.#o.keyring === undefined || message.media === undefined) return;
+    const blobKey = `media/${this.sessionId}/${folder}/${encodeURIComponent(message.id).replace(/%/g, '_')}`;
+    // Encrypted at rest like auth state and history (DESIGN.md §9); the type lives in history.
+    await this.#o.blobs.put(blobKey, this.#o.keyring.seal(data, blobKey), { contentType: 'application/json' });
+    this.#o.history.appendMessages(this.sessionId, [{ ...message, media: { ...message.media, blobKey } }]);
+  }
+
   /** The live client for reads (groups, contacts); throws unless CONNECTED. */
   client(): WhatsAppClient {
     return this.#assertConnected();
@@ -332,7 +379,22 @@ export class SessionRuntime {
     this.#o.history.appendMessages(this.sessionId, messages);
     if (kind !== 'live') return;
     const incoming = messages.filter((m) => !m.fromMe);
+    for (const m of incoming) void this.#fetchEagerly(generation, m);
     await this.#publish(incoming.map((m) => this.#event('message.received', { message: toMessageView(this.sessionId, m, this.#me?.id) })));
+  }
+
+  /** Stores incoming media at once: the CDN link WhatsApp sends expires after some days. */
+  async #fetchEagerly(generation: number, message: WhatsAppMessage): Promise<void> {
+    const folder = MEDIA_FOLDER[message.type];
+    const limit = this.#o.eagerMediaMaxBytes ?? 16 * 1024 * 1024;
+    if (folder === undefined || message.media === undefined || this.#o.blobs === undefined || this.#o.keyring === undefined || (message.media.size ?? 0) > limit) return;
+    const client = this.#client;
+    if (client === null || generation !== this.#generation) return;
+    try {
+      await this.#storeMedia(message, folder, await client.downloadMedia(message));
+    } catch (error) {
+      this.#log.warn({ err: error, messageId: message.id }, 'Fetching incoming media failed; it will be fetched on request');
+    }
   }
 
   async #onStatuses(generation: number, updates: MessageStatusUpdate[]): Promise<void> {

@@ -89,10 +89,10 @@ export async function simWorker(world: SimWorld, workerId = 'w1'): Promise<SimWo
   };
 }
 
-export async function until<T>(probe: () => T | undefined | false, what: string, ms = 10_000): Promise<T> {
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -133,6 +133,8 @@ export interface WhatsAppClient {
   /** Pairing by phone number instead of QR; resolves with the 8-character code to type on the phone. */
   requestPairingCode(phoneNumber: string): Promise<string>;
   send(message: OutgoingMessage): Promise<SentMessage>;
+  /** Downloads and decrypts the media of a message we hold (from its engine payload). */
+  downloadMedia(message: WhatsAppMessage): Promise<Buffer>;
   /** Unlinks the device; the socket then closes with 401. */
   logout(): Promise<void>;
   /** Closes the socket, keeping the credentials. */

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { Browsers, makeWASocket } from 'baileys';
+import { Browsers, downloadMediaMessage, makeWASocket } from 'baileys';
 import type { SocketConfig, WASocket } from 'baileys';
 import type { Logger } from '../../logger.js';
 import type {
+  WhatsAppMessage,
   CloseInfo,
   ConnectOptions,
   OutgoingMessage,
@@ -60,6 +61,7 @@ class BaileysClient implements WhatsAppClient {
   readonly #aliases = new ChatAliases();
   readonly #groups = new GroupCache();
   readonly #getMessageRaw: ConnectOptions['getMessageRaw'];
+  readonly #mediaTrust: BaileysConnectorOptions['mediaTrust'];
   readonly #gc: ReturnType<typeof groupsAndContacts>;
   #closed = false;
   #ending = false;
@@ -68,6 +70,7 @@ class BaileysClient implements WhatsAppClient {
     this.#auth = auth;
     this.#log = options.logger;
     this.#getMessageRaw = options.getMessageRaw;
+    this.#mediaTrust = connector.mediaTrust;
     this.#sock = makeWASocket({
       auth: auth.state,
       logger: engineLogger(options.logger),
@@ -185,6 +188,18 @@ class BaileysClient implements WhatsAppClient {
     const mapped = mapMessage(sent, this.#aliases, { id: this.#sock.user?.id });
     if (mapped === null || sent.key.id == null) throw new Error('The sent message has no content.');
     return { id: mapped.id, timestamp: mapped.timestamp, message: { ...mapped, status: mapped.status ?? 'pending' } };
+  }
+
+  async downloadMedia(message: WhatsAppMessage): Promise<Buffer> {
+    if (message.raw === undefined) throw new Error(`Message ${message.id} has no stored payload to download media from.`);
+    const wa = { key: { remoteJid: message.chatId, id: message.id, fromMe: message.fromMe }, message: decodeRaw(message.raw) };
+    const options =
+      this.#mediaTrust === undefined
+        ? {}
+        : // undici's fetch takes the dispatcher that trusts wa-sim's media host; the DOM type lacks it.
+          { options: { dispatcher: this.#mediaTrust.dispatcher } as unknown as RequestInit };
+    // An expired CDN URL is refreshed by asking the phone to re-upload (reuploadRequest).
+    return downloadMediaMessage(wa, 'buffer', options, { logger: engineLogger(this.#log), reuploadRequest: (m) => this.#sock.updateMediaMessage(m) });
   }
 
   async logout(): Promise<void> {
