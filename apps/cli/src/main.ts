@@ -2,9 +2,6 @@
 import { ConfigError } from '@wagate/gateway';
 import { readEnvironment } from './environment.js';
 import { closeOnSignals, type Closable, type Output } from './lifecycle.js';
-import { runDev } from './roles/dev-role.js';
-import { runGateway } from './roles/gateway-role.js';
-import { runSim } from './roles/sim-role.js';
 
 const USAGE = `Usage: wagate <role>
 
@@ -30,11 +27,12 @@ const notBuiltYet =
 
 class NotBuiltError extends Error {}
 
-const roles: Record<string, Role> = {
-  dev: runDev,
-  gateway: runGateway,
-  worker: notBuiltYet('worker'),
-  sim: runSim,
+// Roles load lazily: a gateway never pays for importing Baileys and the simulator.
+const roles: Record<string, () => Promise<Role>> = {
+  dev: async () => (await import('./roles/dev-role.js')).runDev,
+  gateway: async () => (await import('./roles/gateway-role.js')).runGateway,
+  worker: async () => notBuiltYet('worker'),
+  sim: async () => (await import('./roles/sim-role.js')).runSim,
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -43,13 +41,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     process.exit(name ? 0 : 2);
   }
-  const role = roles[name];
-  if (!role) {
+  const loadRole = roles[name];
+  if (!loadRole) {
     out.error(`unknown role "${name}"`);
     process.stderr.write(USAGE);
     process.exit(2);
   }
   try {
+    const role = await loadRole();
     const closables = await role(readEnvironment(), out);
     closeOnSignals(closables, out);
   } catch (error) {

@@ -1,4 +1,3 @@
-import { createSimulator } from '@wagate/wa-sim';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataDirOf } from '../environment.js';
@@ -15,6 +14,7 @@ export async function runDev(env: Record<string, string | undefined>, out: Outpu
     if (env.WA_NETWORK === 'sandbox') {
       const dir = join(dataDirOf(env), 'sim');
       await mkdir(dir, { recursive: true });
+      const { createSimulator } = await import('@wagate/wa-sim');
       const sim = await createSimulator({ host: '127.0.0.1', port: 0, dataDir: dir });
       closables.push({ name: 'wa-sim', close: () => sim.close() });
       out.info(`sandbox: wa-sim at ${sim.url}, control API ${sim.controlUrl}`);
