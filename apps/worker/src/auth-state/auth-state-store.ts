@@ -1,24 +1,13 @@
-import { ConflictError } from '@wagate/contracts';
 import type { BlobStore } from '@wagate/storage';
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../logger.js';
 import { LruMap } from '../cache/index.js';
+import { KEYS_PER_SHARD, PACKED_TYPES, authPaths, encodeKeyId, parseShard } from './auth-paths.js';
+import { LatestValueWriter } from './latest-value-writer.js';
+import { StaleEpochError } from './stale-epoch-error.js';
 
-/** Thrown when a newer owner (higher epoch) has claimed the session: this worker must drop it. */
-export class StaleEpochError extends ConflictError {
-  constructor(
-    readonly sessionId: string,
-    readonly epoch: number,
-    readonly currentEpoch: number | null,
-  ) {
-    super(
-      currentEpoch === null
-        ? `Session ${sessionId}: auth state was removed; epoch ${epoch} may no longer write.`
-        : `Session ${sessionId}: epoch ${epoch} is stale (now ${currentEpoch}).`,
-      'STALE_EPOCH',
-    );
-  }
-}
+export { StaleEpochError } from './stale-epoch-error.js';
+export { authPaths, encodeKeyId } from './auth-paths.js';
 
 /** One Signal key change; `value: null` deletes the key. Values are already serialized text. */
 export interface KeyChange {
@@ -63,35 +52,7 @@ interface Waiter {
 
 const MISSING = Symbol('missing');
 
-/**
- * Key types stored in shard objects instead of one object per key: a fresh session uploads 812
- * pre-keys at once, which is 812 PUTs (about 7 s on s3rver) per object but 7 in shards. Pre-keys
- * have numeric ids and are only ever added in bulk or deleted one by one.
- */
-const PACKED_TYPES = new Set(['pre-key']);
-const KEYS_PER_SHARD = 128;
-
-function parseShard(text: string | undefined): Record<string, string> {
-  return text === undefined ? {} : (JSON.parse(text) as Record<string, string>);
-}
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Object keys allow few characters everywhere (filesystem and S3): keep letters, digits, `_@-`, escape the rest. */
-export function encodeKeyId(id: string): string {
-  return id.replace(/[^A-Za-z0-9_@-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
-/** Paths of one session's auth state in the BlobStore. */
-export function authPaths(sessionId: string): { root: string; creds: string; keys: string; epoch: string; key(type: string, id: string): string } {
-  const root = `auth/${sessionId}/`;
-  return {
-    root,
-    creds: `${root}creds.json`,
-    keys: `${root}keys/`,
-    epoch: `${root}epoch`,
-    key: (type, id) => `${root}keys/${encodeKeyId(type)}/${encodeKeyId(id)}.json`,
-  };
-}
 
 /**
  * Encrypted, fenced persistence of one session's credentials and Signal keys. Knows nothing of
@@ -120,12 +81,7 @@ export class AuthStateStore {
   #fenced: StaleEpochError | null = null;
   #closed = false;
 
-  #credsPending: string | undefined;
-  #credsInflight: string | undefined;
-  #credsRequested = 0;
-  #credsWritten = 0;
-  #credsLoop: Promise<void> | null = null;
-  #credsWaiters: (Waiter & { version: number })[] = [];
+  readonly #creds: LatestValueWriter;
 
   #pending = new Map<string, KeyChange & { since: number }>();
   #inflight = new Map<string, string | null>();
@@ -151,6 +107,11 @@ export class AuthStateStore {
     this.#logger = options.logger;
     this.#onFenced = options.onFenced;
     this.#cache = new LruMap(options.cacheSize ?? 5000);
+    this.#creds = new LatestValueWriter(async (text) => {
+      await this.#checkFence();
+      await this.#blobs.put(this.paths.creds, this.#keyring.seal(text, this.paths.creds), { contentType: 'application/json' });
+      this.stats.credsWrites++;
+    }, (error) => error instanceof StaleEpochError);
   }
 
   /** True once a newer epoch was seen; every later write is refused. */
@@ -175,22 +136,18 @@ export class AuthStateStore {
   /** The stored creds text, or null for a session that never paired (or was logged out). */
   async readCreds(): Promise<string | null> {
     // Read-your-writes: a reconnect right after pairing (515) must see creds still being written.
-    if (this.#credsPending !== undefined) return this.#credsPending;
-    if (this.#credsInflight !== undefined) return this.#credsInflight;
+    const unsaved = this.#creds.unsaved;
+    if (unsaved !== undefined) return unsaved;
     const blob = await this.#blobs.get(this.paths.creds);
     this.stats.blobReads++;
     return blob === null ? null : this.#keyring.open(blob, this.paths.creds).toString('utf8');
   }
 
-  /** Persists creds; resolves when this version (or a later one) is stored. */
+  /** Persists creds (latest wins, one write in flight); resolves when this version or a later one is stored. */
   writeCreds(text: string): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return Promise.reject(refused);
-    const version = ++this.#credsRequested;
-    this.#credsPending = text;
-    const done = new Promise<void>((resolve, reject) => this.#credsWaiters.push({ version, resolve, reject }));
-    this.#credsLoop ??= this.#runCredsLoop();
-    return done;
+    return this.#creds.write(text);
   }
 
   /** Values of the requested ids that exist; absent ids are left out. */
@@ -297,11 +254,7 @@ export class AuthStateStore {
     } else if (this.#keyLoop !== null) {
       tasks.push(this.#keyLoop);
     }
-    if (this.#credsPending !== undefined || this.#credsLoop !== null) {
-      const version = this.#credsRequested;
-      tasks.push(new Promise<void>((resolve, reject) => this.#credsWaiters.push({ version, resolve, reject })));
-      this.#credsLoop ??= this.#runCredsLoop();
-    }
+    tasks.push(this.#creds.flush());
     await Promise.all(tasks);
   }
 
@@ -316,12 +269,10 @@ export class AuthStateStore {
     this.#closed = true;
     if (this.#keyTimer !== null) clearTimeout(this.#keyTimer);
     this.#keyTimer = null;
-    await Promise.allSettled([this.#keyLoop, this.#credsLoop]);
+    await Promise.allSettled([this.#keyLoop, this.#creds.busy]);
     this.#pending.clear();
-    this.#credsPending = undefined;
-    this.#credsInflight = undefined;
+    this.#creds.clear();
     for (const w of this.#keyWaiters.splice(0)) w.resolve();
-    for (const w of this.#credsWaiters.splice(0)) w.resolve();
     try {
       await this.#checkFence();
     } catch (error) {
@@ -382,38 +333,6 @@ export class AuthStateStore {
     // No marker after a claim means a newer owner deleted the session: writing would resurrect it.
     if (marker === null || marker.epoch > this.epoch || (marker.epoch === this.epoch && marker.workerId !== this.#workerId)) {
       throw this.#fence(marker?.epoch ?? null);
-    }
-  }
-
-  async #runCredsLoop(): Promise<void> {
-    try {
-      while (this.#credsPending !== undefined) {
-        const text = this.#credsPending;
-        const version = this.#credsRequested;
-        this.#credsPending = undefined;
-        this.#credsInflight = text;
-        try {
-          await this.#checkFence();
-          await this.#blobs.put(this.paths.creds, this.#keyring.seal(text, this.paths.creds), { contentType: 'application/json' });
-          this.#credsInflight = undefined;
-        } catch (error) {
-          this.#credsInflight = undefined;
-          // Keep the latest text for the next attempt unless a newer one already arrived.
-          this.#credsPending ??= text;
-          if (error instanceof StaleEpochError) this.#credsPending = undefined;
-          for (const w of this.#credsWaiters.splice(0)) w.reject(error);
-          return;
-        }
-        this.stats.credsWrites++;
-        this.#credsWritten = version;
-        this.#credsWaiters = this.#credsWaiters.filter((w) => {
-          if (w.version > this.#credsWritten) return true;
-          w.resolve();
-          return false;
-        });
-      }
-    } finally {
-      this.#credsLoop = null;
     }
   }
 
