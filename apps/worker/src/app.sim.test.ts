@@ -18,6 +18,7 @@ import { silentLogger } from './logger.js';
 async function fakeGateway() {
   const events: EventEnvelope[] = [];
   const auths: string[] = [];
+  const state = { heartbeatsFail: false };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -26,9 +27,10 @@ async function fakeGateway() {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { events?: EventEnvelope[] };
       res.setHeader('content-type', 'application/json');
       if (req.url === '/api/v1/internal/workers/register') {
-        res.end(JSON.stringify({ workerId: 'worker-a', token: 'per-worker-token-123', heartbeatIntervalMs: 200, leaseTtlMs: 5000 }));
+        res.end(JSON.stringify({ workerId: 'worker-a', token: 'per-worker-token-123', heartbeatIntervalMs: 200, leaseTtlMs: 1000 }));
       } else if (req.url?.endsWith('/heartbeat') === true) {
-        res.end(JSON.stringify({ ok: true, leaseTtlMs: 5000 }));
+        if (state.heartbeatsFail) res.writeHead(503).end('{}');
+        else res.end(JSON.stringify({ ok: true, leaseTtlMs: 1000 }));
       } else if (req.url === '/api/v1/internal/events') {
         events.push(...(body.events ?? []));
         res.end(JSON.stringify({ acknowledged: (body.events ?? []).map((e) => e.id), rejected: [], dropSessions: [] }));
@@ -36,7 +38,7 @@ async function fakeGateway() {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { events, auths, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
+  return { events, auths, state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 let sim: Simulator;
@@ -139,5 +141,22 @@ describe('worker process (HTTP API + outbox + registration) on wa-sim', () => {
     const third = await post('c');
     expect(third.status).toBe(503);
     expect(third.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('closes every socket before its lease can expire when heartbeats stop being answered', async () => {
+    await worker.start();
+    await until(() => gateway.auths.some((a) => a.includes('/heartbeat')), 'a heartbeat');
+    await worker.manager.start('s1', { epoch: 1 });
+    const qr = await until(() => worker.manager.get('s1')?.qr?.raw, 'a QR');
+    const owner = sim.phones.create();
+    await sim.scan(owner, qr);
+    await until(() => worker.manager.get('s1')?.status === 'CONNECTED', 'CONNECTED');
+    gateway.state.heartbeatsFail = true;
+    const failingFrom = Date.now();
+    await until(() => worker.manager.get('s1') === undefined, 'the session stopped', 5000);
+    // Renewed at most one 200 ms interval before the failures began, so the 1 s lease ended by +1 s.
+    expect(Date.now() - failingFrom).toBeLessThan(1000);
+    expect(sim.connections.live()).toHaveLength(0);
+    expect(await worker.manager.start('s2', { epoch: 1 })).toMatchObject({ status: 'CONNECTING' });
   });
 });
