@@ -145,4 +145,23 @@ describe('worker sessions on wa-sim', () => {
     expect(served.mimetype).toBe('image/jpeg');
     expect(served.data.equals(bytes)).toBe(true);
   });
+
+  it('creates a group, sends to it, and files members\' messages under the group with the sender', async () => {
+    const w = await worker();
+    const owner = await pairByQr(w, 's1');
+    const alice = world.sim.phones.create({ pushName: 'Alice' });
+    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const client = w.manager.client('s1');
+    const group = await client.groupCreate('Team', [`+${alice.phone}`, bob.jid]);
+    expect(group.subject).toBe('Team');
+    expect(group.participants.map((p) => p.phoneJid).sort()).toEqual([owner.jid, alice.jid, bob.jid].sort());
+    const sent = await w.manager.send('s1', { type: 'text', to: group.id, text: 'hello team' });
+    expect((await bob.waitForMessage((m) => m.id === sent.id)).text).toBe('hello team');
+    const fromAlice = await alice.sendText(group.id, 'hi from alice');
+    const event = await until(() => w.events.find((e) => e.type === 'message.received' && e.data.message.id === fromAlice.id), 'the group message');
+    expect(event.type === 'message.received' && event.data.message).toMatchObject({ chatId: group.id, from: alice.jid, to: group.id, text: 'hi from alice' });
+    const results = await client.groupParticipants(group.id, [bob.jid], 'remove');
+    expect(results).toEqual([{ participant: expect.any(String), ok: true, code: 200 }]);
+    expect((await client.groupMetadata(group.id)).participants.map((p) => p.phoneJid)).not.toContain(bob.jid);
+  });
 });
