@@ -67,6 +67,17 @@ describe('groups', () => {
   });
 });
 
+describe('group retries', () => {
+  it('resends to the one member device that could not decrypt', async () => {
+    const meta = await companion.sock.groupCreate('Retry', [alice.jid, bob.jid]);
+    await companion.sock.sendMessage(meta.id, { text: 'warm up' });
+    sim.faults.failDecrypt(bob.phone, 1);
+    const sent = await companion.sock.sendMessage(meta.id, { text: 'again please' });
+    expect((await bob.waitForMessage((m) => m.id === sent?.key.id, 8000)).text).toBe('again please');
+    expect(alice.inbox.filter((m) => m.id === sent?.key.id)).toHaveLength(1);
+  });
+});
+
 describe('presence and profile', () => {
   it('answers presence subscriptions and relays the phone’s online state and typing', async () => {
     const updates: { id: string; presences: Record<string, { lastKnownPresence: string }> }[] = [];

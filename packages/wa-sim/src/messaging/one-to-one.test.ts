@@ -101,4 +101,13 @@ describe('1:1 messaging between Baileys and virtual phones', () => {
     const got = await b2.waitForIncoming((m) => m.key.id === second?.key.id);
     expect(got.message?.extendedTextMessage?.text).toBe('after');
   });
+
+  it('accepts sends addressed to a LID and answers in LID addressing', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const sent = await companion.sock.sendMessage(alice.lidJid, { text: 'to a lid' });
+    expect((await alice.waitForMessage((m) => m.id === sent?.key.id)).text).toBe('to a lid');
+    await companion.waitFor(() => companion.statusOf(sent?.key.id) === proto.WebMessageInfo.Status.READ, 5000, 'read via lid');
+  });
 });

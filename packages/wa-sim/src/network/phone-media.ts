@@ -1,7 +1,8 @@
 import { createDecipheriv } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { generateWAMessageContent, getContentType, getMediaKeys, MEDIA_PATH_MAP, normalizeMessageContent } from 'baileys';
-import type { AnyMessageContent, MediaType, proto, WAMediaUploadFunction } from 'baileys';
+import { deflateSync } from 'node:zlib';
+import { generateWAMessageContent, getContentType, getMediaKeys, MEDIA_PATH_MAP, normalizeMessageContent, proto } from 'baileys';
+import type { AnyMessageContent, MediaType, WAMediaUploadFunction } from 'baileys';
 import type { MediaStore } from './phone-network.js';
 
 const MEDIA_TYPES: Record<string, MediaType> = {
@@ -35,4 +36,16 @@ export async function downloadMedia(message: proto.IMessage, store: MediaStore |
   // The file is AES-256-CBC ciphertext followed by a 10-byte MAC.
   const decipher = createDecipheriv('aes-256-cbc', cipherKey, iv);
   return Buffer.concat([decipher.update(blob.subarray(0, blob.length - 10)), decipher.final()]);
+}
+
+/** An empty initial-bootstrap history sync, inline (no media download needed). */
+export function initialHistoryMessage(): proto.IMessage {
+  const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
+  const payload = deflateSync(proto.HistorySync.encode({ syncType, progress: 100, conversations: [], pushnames: [] }).finish());
+  return {
+    protocolMessage: {
+      type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+      historySyncNotification: { syncType, progress: 100, chunkOrder: 0, initialHistBootstrapInlinePayload: payload },
+    },
+  };
 }

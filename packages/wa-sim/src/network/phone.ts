@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { encodeWAMessage, generateSignalPubKey, proto, unpadRandomMax16 } from 'baileys';
 import type { AnyMessageContent } from 'baileys';
 import type { Logger } from 'pino';
@@ -8,7 +7,7 @@ import type { ChatRef, EncPayload, Envelope } from '../messaging/envelope.js';
 import type { DeviceAddress } from './device-registry.js';
 import { isGroupJid, lidJid, normalizePhone, pnJid } from './jids.js';
 import type { PairedDeviceInfo, PhoneNetwork, ReceiptKind } from './phone-network.js';
-import { buildContent, downloadMedia } from './phone-media.js';
+import { buildContent, downloadMedia, initialHistoryMessage } from './phone-media.js';
 import type { PhoneSignal } from './phone-signal.js';
 
 export interface InboxEntry {
@@ -231,14 +230,7 @@ export class VirtualPhone {
    */
   async sendInitialHistory(deviceId: number): Promise<void> {
     const target = { phone: this.phone, deviceId };
-    const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
-    const payload = deflateSync(proto.HistorySync.encode({ syncType, progress: 100, conversations: [], pushnames: [] }).finish());
-    const message: proto.IMessage = {
-      protocolMessage: {
-        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
-        historySyncNotification: { syncType, progress: 100, chunkOrder: 0, initialHistBootstrapInlinePayload: payload },
-      },
-    };
+    const message = initialHistoryMessage();
     const enc = await this.encryptFor(target, message);
     if (enc === undefined) return;
     const id = `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
@@ -303,6 +295,8 @@ export class VirtualPhone {
     if (Object.keys(content).length === 0 || (Object.keys(content).length === 1 && content.messageContextInfo)) return;
     const fromMe = env.from.phone === this.phone;
     const chat = group ?? (fromMe && env.chat.kind === 'user' ? pnJid(env.chat.peer) : pnJid(env.from.phone));
+    // A resend (retry to a primary device goes to everyone) is the same message: keep one.
+    if (this.inbox.some((e) => e.id === env.id && e.sender === pnJid(env.from.phone, env.from.deviceId))) return;
     const summary = summarizeMessage(content);
     const entry: InboxEntry = {
       id: env.id,
