@@ -1,4 +1,4 @@
-import { ConfigError, parseGatewayConfig, type GatewayConfig } from '@wagate/gateway';
+import { parseGatewayConfig, type GatewayConfig } from '@wagate/gateway';
 import { createBlobStore, createCoordinator, type BlobStore, type Coordinator } from '@wagate/storage';
 import { ensureEmbeddedSecrets } from '../embedded-secrets.js';
 import { dataDirOf } from '../environment.js';
@@ -33,5 +33,3 @@ export async function openInfrastructure(env: Record<string, string | undefined>
   );
   return { config, coordinator, blobStore };
 }
-
-export { ConfigError };

@@ -1,21 +1,15 @@
 import { proto } from 'baileys';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../simulator.js';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator.js';
-import { companionFactory, pairWithQr } from '../test-support/companion.js';
+import { pairWithQr, useSimulatorPerTest } from '../test-support/companion.js';
 import type { SimTestContext } from '../test-support/companion.js';
 
 let sim: Simulator;
 let ctx: SimTestContext;
 
-beforeEach(async () => {
-  sim = await createSimulator({ rootKeyPair: 'test' });
-  ctx = companionFactory(sim);
-});
-
-afterEach(async () => {
-  ctx.closeAll();
-  await sim.close();
+useSimulatorPerTest((s, c) => {
+  sim = s;
+  ctx = c;
 });
 
 describe('fault injection', () => {

@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../simulator.js';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator.js';
-import { companionFactory, freshAuth, pairWithQr } from '../test-support/companion.js';
+import { freshAuth, pairWithQr, useSimulatorPerTest } from '../test-support/companion.js';
 import type { SimTestContext } from '../test-support/companion.js';
 
 let sim: Simulator;
 let ctx: SimTestContext;
 
-beforeEach(async () => {
-  sim = await createSimulator({ rootKeyPair: 'test' });
-  ctx = companionFactory(sim);
-});
-
-afterEach(async () => {
-  ctx.closeAll();
-  await sim.close();
+useSimulatorPerTest((s, c) => {
+  sim = s;
+  ctx = c;
 });
 
 describe('session lifecycle', () => {

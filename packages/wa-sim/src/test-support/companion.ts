@@ -1,10 +1,12 @@
 import { Browsers, initAuthCreds, makeCacheableSignalKeyStore, makeWASocket } from 'baileys';
 import type { AuthenticationCreds, BaileysEventMap, ConnectionState, UserFacingSocketConfig, WAMessage, WASocket } from 'baileys';
 import pino from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { useSimulatorTrust } from '../../../../apps/worker/src/whatsapp/baileys/sandbox-trust.js';
 import type { MediaTrust } from '../../../../apps/worker/src/whatsapp/baileys/sandbox-trust.js';
 import { MemoryKeyStore } from '../network/memory-key-store.js';
 import type { VirtualPhone } from '../network/phone.js';
+import { createSimulator } from '../simulator.js';
 import type { Simulator } from '../simulator.js';
 
 const silent = pino({ level: 'silent' });
@@ -194,4 +196,22 @@ export async function pairWithQr(sim: Simulator, ctx: SimTestContext, phone: Vir
   const companion = ctx.connect(auth, config);
   await companion.waitForOpen();
   return { companion, auth, deviceId: paired.deviceId, first };
+}
+
+/**
+ * A fresh test-root simulator and companion factory for every test, closed after it; `use` hands
+ * them to the test file's variables.
+ */
+export function useSimulatorPerTest(use: (sim: Simulator, ctx: SimTestContext) => void): void {
+  let current: { sim: Simulator; ctx: SimTestContext } | undefined;
+  beforeEach(async () => {
+    const sim = await createSimulator({ rootKeyPair: 'test' });
+    current = { sim, ctx: companionFactory(sim) };
+    use(current.sim, current.ctx);
+  });
+  afterEach(async () => {
+    current?.ctx.closeAll();
+    await current?.sim.close();
+    current = undefined;
+  });
 }
