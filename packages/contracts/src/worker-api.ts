@@ -29,6 +29,29 @@ import { message, messageListQuery, sendMessageBody } from './api/messages.js';
 export const sessionAssignment = z.object({ sessionId: id, epoch });
 export type SessionAssignment = z.infer<typeof sessionAssignment>;
 
+/** Paths of the worker's internal API (gateway → worker, worker token). */
+export const WORKER_API = {
+  health: '/health',
+  start: '/api/v1/internal/sessions/start',
+  restore: '/api/v1/internal/sessions/restore',
+  stop: '/api/v1/internal/sessions/stop',
+  logout: '/api/v1/internal/sessions/logout',
+  session: '/api/v1/internal/sessions/:sessionId',
+  send: '/api/v1/internal/messages/send',
+  messages: '/api/v1/internal/messages',
+  message: '/api/v1/internal/messages/:messageId',
+  media: '/api/v1/internal/messages/:messageId/media',
+  contactsCheck: '/api/v1/internal/contacts/check',
+  groups: '/api/v1/internal/groups',
+  group: '/api/v1/internal/groups/:groupId',
+  groupParticipants: '/api/v1/internal/groups/participants',
+  groupInvite: '/api/v1/internal/groups/invite-code',
+  groupLeave: '/api/v1/internal/groups/leave',
+  /** Stop the session and remove everything it stored (auth state, history, media). */
+  delete: '/api/v1/internal/sessions/delete',
+  drain: '/api/v1/internal/drain',
+} as const;
+
 // Worker → gateway: registration and heartbeat ------------------------------------------------------
 
 /** `POST /api/v1/internal/workers/register` with the bootstrap `WORKER_TOKEN`. */
@@ -104,11 +127,13 @@ export type StartSessionCommand = z.infer<typeof startSessionCommand>;
 export const restoreSessionCommand = startSessionCommand;
 export type RestoreSessionCommand = StartSessionCommand;
 
-/** Stop keeps credentials; logout unlinks the device and deletes them. */
+/** Stop keeps credentials; logout unlinks the device and deletes them; delete also removes history and media. */
 export const stopSessionCommand = sessionAssignment;
 export type StopSessionCommand = SessionAssignment;
 export const logoutSessionCommand = sessionAssignment;
 export type LogoutSessionCommand = SessionAssignment;
+export const deleteSessionCommand = sessionAssignment;
+export type DeleteSessionCommand = SessionAssignment;
 
 /** The worker's view of a session after a command. */
 export const sessionCommandResponse = z.object({
@@ -118,6 +143,15 @@ export const sessionCommandResponse = z.object({
   phoneNumber: z.string().nullable().optional(),
 });
 export type SessionCommandResponse = z.infer<typeof sessionCommandResponse>;
+
+/** `GET /api/v1/internal/sessions/:sessionId?epoch=`: the command view plus the live QR or pairing code. */
+export const workerSessionView = sessionCommandResponse.extend({
+  reason: z.string().nullable(),
+  qr: z.object({ qr: z.string(), dataUrl: z.string().startsWith('data:image/png;base64,'), expiresAt: isoDateTime }).nullable(),
+  pairingCode: z.string().nullable(),
+  attempts: z.int().min(0),
+});
+export type WorkerSessionView = z.infer<typeof workerSessionView>;
 
 // Gateway → worker: messages --------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../logger.js';
 import type { SessionManager } from '../sessions/index.js';
 import { errorHandler } from './error-handler.js';
-import { WORKER_API, workerApiRoutes } from './worker-api.routes.js';
+import { WORKER_API } from '@wagate/contracts';
+import { workerApiRoutes } from './worker-api.routes.js';
 import type { WorkerTokens } from './worker-token.js';
 
 export interface HttpServerDeps {

@@ -14,6 +14,7 @@ import {
   workerMediaQuery,
   workerMessageQuery,
   workerSendCommand,
+  WORKER_API,
 } from '@wagate/contracts';
 import type { GroupMetadata, SessionCommandResponse, StartSessionCommand } from '@wagate/contracts';
 import type { FastifyInstance } from 'fastify';
@@ -23,26 +24,6 @@ import type { SessionManager, SessionSnapshot } from '../sessions/index.js';
 import type { GroupInfo } from '../whatsapp/index.js';
 import { toJid } from '../whatsapp/index.js';
 
-/** Paths of the worker's internal API (gateway → worker, worker token). */
-export const WORKER_API = {
-  health: '/health',
-  start: '/api/v1/internal/sessions/start',
-  restore: '/api/v1/internal/sessions/restore',
-  stop: '/api/v1/internal/sessions/stop',
-  logout: '/api/v1/internal/sessions/logout',
-  session: '/api/v1/internal/sessions/:sessionId',
-  send: '/api/v1/internal/messages/send',
-  messages: '/api/v1/internal/messages',
-  message: '/api/v1/internal/messages/:messageId',
-  media: '/api/v1/internal/messages/:messageId/media',
-  contactsCheck: '/api/v1/internal/contacts/check',
-  groups: '/api/v1/internal/groups',
-  group: '/api/v1/internal/groups/:groupId',
-  groupParticipants: '/api/v1/internal/groups/participants',
-  groupInvite: '/api/v1/internal/groups/invite-code',
-  groupLeave: '/api/v1/internal/groups/leave',
-  drain: '/api/v1/internal/drain',
-} as const;
 
 export interface WorkerApiDeps {
   manager: SessionManager;

@@ -1,0 +1,138 @@
+import { ForbiddenError, UnauthorizedError, type UserRole, type UserTier } from '@wagate/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+
+/**
+ * Who is calling. Three credential kinds, each accepted only on its own routes:
+ * - `user`: a dashboard JWT access token (`Authorization: Bearer <jwt>`);
+ * - `apiKey`: a session API key (`Authorization: Bearer wg_live_…` or `X-API-Key`), bound to one session;
+ * - `worker`: a worker token on `/api/v1/internal/*` only (`workerId` null for the bootstrap token).
+ */
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  role: UserRole;
+  tier: UserTier;
+}
+export interface ApiKeyPrincipal {
+  kind: 'apiKey';
+  userId: string;
+  tier: UserTier;
+  sessionId: string;
+  keyId: string;
+}
+export interface WorkerPrincipal {
+  kind: 'worker';
+  /** Null for the shared bootstrap `WORKER_TOKEN`, which may only register. */
+  workerId: string | null;
+}
+export type Principal = UserPrincipal | ApiKeyPrincipal | WorkerPrincipal;
+
+/**
+ * Verifies a presented credential. Each method answers null for "not valid" (unknown, expired,
+ * revoked, inactive owner, bad signature); the hooks below turn null into one uniform 401.
+ */
+export interface Authenticator {
+  user(accessToken: string): Promise<UserPrincipal | null>;
+  apiKey(key: string): Promise<ApiKeyPrincipal | null>;
+  worker(token: string): Promise<WorkerPrincipal | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the require* hooks; null on public routes. */
+    principal: Principal | null;
+  }
+}
+
+/** Every API key starts with this; the Bearer scheme carries both JWTs and keys. */
+export const API_KEY_PREFIX = 'wg_live_';
+
+const QUERY_CREDENTIALS = ['api_key', 'apikey', 'apiKey', 'key', 'token', 'access_token'];
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function xApiKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+}
+
+/** A credential in the URL ends up in proxy logs and browser history: refused outright. */
+function refuseQueryCredentials(request: FastifyRequest): void {
+  const query = request.query;
+  if (query && typeof query === 'object' && QUERY_CREDENTIALS.some((k) => k in query)) {
+    throw new UnauthorizedError('Credentials are accepted in headers only, never in the query string.');
+  }
+}
+
+/** Decorates `request.principal`; call once before registering any protected route. */
+export function registerAuthentication(app: FastifyInstance): void {
+  app.decorateRequest('principal', null);
+}
+
+type Hook = preHandlerAsyncHookHandler;
+
+async function authenticateUser(authenticator: Authenticator, request: FastifyRequest): Promise<UserPrincipal> {
+  refuseQueryCredentials(request);
+  const token = bearer(request);
+  if (!token || token.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid access token is required.');
+  const principal = await authenticator.user(token);
+  if (!principal) throw new UnauthorizedError('A valid access token is required.');
+  request.principal = principal;
+  return principal;
+}
+
+/** Dashboard routes: a valid, unexpired JWT of an active user. */
+export function requireUser(authenticator: Authenticator): Hook {
+  return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply) {
+    await authenticateUser(authenticator, request);
+  };
+}
+
+/** Admin routes: as requireUser, and the user's current role is ADMIN (403 otherwise). */
+export function requireAdmin(authenticator: Authenticator): Hook {
+  return async function requireAdminHook(request: FastifyRequest, _reply: FastifyReply) {
+    const principal = await authenticateUser(authenticator, request);
+    if (principal.role !== 'ADMIN') throw new ForbiddenError('This route is for administrators.');
+  };
+}
+
+/** External API: a session API key, from `X-API-Key` or `Authorization: Bearer`. */
+export function requireApiKey(authenticator: Authenticator): Hook {
+  return async function requireApiKeyHook(request: FastifyRequest, _reply: FastifyReply) {
+    refuseQueryCredentials(request);
+    const key = xApiKey(request) ?? bearer(request);
+    if (!key || !key.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid API key is required.');
+    const principal = await authenticator.apiKey(key);
+    if (!principal) throw new UnauthorizedError('A valid API key is required.');
+    request.principal = principal;
+  };
+}
+
+/**
+ * Internal routes: a worker token. `allowBootstrap` lets the shared bootstrap token through
+ * (registration only); every other internal route needs the per-worker token.
+ */
+export function requireWorker(authenticator: Authenticator, options: { allowBootstrap?: boolean } = {}): Hook {
+  return async function requireWorkerHook(request: FastifyRequest, _reply: FastifyReply) {
+    refuseQueryCredentials(request);
+    const token = bearer(request);
+    if (!token || token.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid worker token is required.');
+    const principal = await authenticator.worker(token);
+    if (!principal || (principal.workerId === null && !options.allowBootstrap)) {
+      throw new UnauthorizedError('A valid worker token is required.');
+    }
+    request.principal = principal;
+  };
+}
+
+/** The principal a require* hook set, narrowed; a route without the hook is a programming error. */
+export function principalOf<K extends Principal['kind']>(request: FastifyRequest, kind: K): Extract<Principal, { kind: K }> {
+  const principal = request.principal;
+  if (!principal || principal.kind !== kind) throw new Error(`route expects a ${kind} principal; is its require hook missing?`);
+  return principal as Extract<Principal, { kind: K }>;
+}
