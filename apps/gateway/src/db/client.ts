@@ -26,6 +26,8 @@ export interface QueryRows<Row> {
 
 /** One type both drivers satisfy (PgliteDatabase and NodePgDatabase both extend it). */
 export type Database = PgDatabase<DatabaseQueryResultHKT, typeof schema>;
+/** The database or a transaction on it: repositories take this so a use case can join them in one transaction. */
+export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface DatabaseHandle {
   db: Database;

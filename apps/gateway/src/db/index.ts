@@ -1,5 +1,5 @@
 export { openDatabase, openDatabaseFromPglite, MIGRATIONS_FOLDER } from './client.js';
-export type { Database, DatabaseHandle, OpenDatabaseOptions } from './client.js';
+export type { Database, DatabaseHandle, Executor, OpenDatabaseOptions } from './client.js';
 export * as schema from './schema/index.js';
 export { newId, isId, ID_PREFIXES } from './ids.js';
 export type { IdPrefix } from './ids.js';
