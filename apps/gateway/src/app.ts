@@ -7,10 +7,12 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
+import { registerAuthentication } from './http/authenticate.js';
 import { registerErrorHandling, sendProblem } from './http/error-handler.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
 import { createHealthService, healthRoutes } from './modules/health/index.js';
+import { createSystemLogsRepository } from './modules/system-logs/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -100,6 +102,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // One explicit line per module.
   await app.register(healthRoutes, { service: health });
+
+  // ── Composition. One block per module, in dependency order; each block owns its lines. ──
+  const db = deps.database.db;
+  const systemLogs = createSystemLogsRepository(db);
+  registerAuthentication(app);
+  // [identity] users, JWT, API keys, rate limits, usage, audit, admin users (issue 5)
+  // [workers] registry, placement, routing, worker client, internal register/heartbeat, admin workers (issue 6/8)
+  // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
+  // [sessions] sessions, events ingest, live status (issue 6)
+  // [messages] external messaging API, contacts, sandbox (issue 6)
+  void systemLogs;
 
   // Until the dashboard is served here, the root points people at the API documentation.
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(deps.config.DOCS_ENABLED ? '/docs' : '/health'));
