@@ -51,6 +51,10 @@ const schema = z
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
     DOCS_ENABLED: bool.default(true),
     TRUST_PROXY: trustProxy.default(false),
+    /** Most sessions a user of each tier may hold (issue 6); an admin changes a tier, not these. */
+    SESSION_LIMIT_BASIC: z.coerce.number().int().min(0).default(3),
+    SESSION_LIMIT_PRO: z.coerce.number().int().min(0).default(10),
+    SESSION_LIMIT_MAX: z.coerce.number().int().min(0).default(50),
   });
 
 export type GatewayConfig = z.infer<typeof schema>;
