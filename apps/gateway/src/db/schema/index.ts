@@ -10,3 +10,4 @@ export * from './webhooks.table.js';
 export * from './webhook-deliveries.table.js';
 export * from './idempotency-keys.table.js';
 export * from './processed-events.table.js';
+export * from './refresh-tokens.table.js';
