@@ -11,3 +11,4 @@ export * from './webhook-deliveries.table.js';
 export * from './idempotency-keys.table.js';
 export * from './processed-events.table.js';
 export * from './refresh-tokens.table.js';
+export * from './sandbox-phones.table.js';
