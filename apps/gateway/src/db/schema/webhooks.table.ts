@@ -18,6 +18,8 @@ export const webhooks = pgTable(
     previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
     isActive: boolean('is_active').notNull().default(true),
     failureCount: integer('failure_count').notNull().default(0),
+    /** Start of the current run of failed attempts (null after a success); auto-disable needs failure sustained over time, not a burst. */
+    failingSince: timestamp('failing_since', { withTimezone: true }),
     disabledReason: text('disabled_reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow().$onUpdate(() => new Date()),
