@@ -123,8 +123,12 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     },
     onDropSessions: dropSessions,
     onLeaseLost: () => {
-      // Stop every socket before the gateway may grant these sessions to another worker.
-      void sessions.drain().finally(() => sessions.resume());
+      // Stop every socket before the gateway may grant these sessions to another worker, and take
+      // no new ones until a heartbeat renews the lease (the gateway then re-places what it wants here).
+      void sessions.drain().catch((error: unknown) => logger.error({ err: error }, 'Draining after the lease was lost failed'));
+    },
+    onLeaseRenewed: () => {
+      void sessions.resume();
     },
   });
 

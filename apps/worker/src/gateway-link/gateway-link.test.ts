@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GatewayLink } from './gateway-link.js';
@@ -94,6 +95,58 @@ describe('GatewayLink', () => {
     } finally {
       link.stop();
       await gw.close();
+    }
+  });
+
+  it('declares the lease lost in time even while a heartbeat request hangs without an answer', async () => {
+    let hang = false;
+    const held: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.endsWith('/register') === true) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ workerId: 'w-h', token: 't', heartbeatIntervalMs: 100, leaseTtlMs: 600 }));
+        } else if (hang) held.push(res);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, leaseTtlMs: 600 }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let lostAt = 0;
+    let renewed = 0;
+    const link = new GatewayLink({
+      gatewayUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      bootstrapToken: 'b',
+      endpoint: 'http://x:1',
+      maxSessions: 1,
+      version: 'v',
+      snapshot,
+      onLeaseLost: () => (lostAt = Date.now()),
+      onLeaseRenewed: () => renewed++,
+    });
+    try {
+      await link.register();
+      link.startHeartbeat();
+      await new Promise((r) => setTimeout(r, 250));
+      hang = true;
+      const hangingFrom = Date.now();
+      while (lostAt === 0 && Date.now() - hangingFrom < 3000) await new Promise((r) => setTimeout(r, 10));
+      expect(held.length).toBeGreaterThan(0);
+      // Renewed at most one 100 ms interval before the hang: the lease ends by +600 ms, so the
+      // watch must act before that although the hung beat has not returned.
+      expect(lostAt - hangingFrom).toBeGreaterThan(0);
+      expect(lostAt - hangingFrom).toBeLessThan(600);
+      expect(renewed).toBe(0);
+      hang = false;
+      for (const res of held.splice(0)) res.destroy();
+      const deadline = Date.now() + 3000;
+      while (renewed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(renewed).toBe(1);
+      expect(link.leaseValid).toBe(true);
+    } finally {
+      link.stop();
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -22,6 +22,8 @@ export interface GatewayLinkOptions {
   onDropSessions?(sessions: SessionAssignment[]): void;
   /** The lease is about to expire unrenewed: stop every session before it can be granted elsewhere. */
   onLeaseLost?(): void;
+  /** A renewal succeeded after `onLeaseLost`: the worker may take sessions again. */
+  onLeaseRenewed?(): void;
   /** Retry pacing for registration. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -38,7 +40,8 @@ export class GatewayRefusedError extends Error {
  * Registration and heartbeats (DESIGN.md §6). The lease is renewed by every successful beat;
  * when beats keep failing, `onLeaseLost` fires one heartbeat interval before the lease would
  * expire, so this worker's sockets are closed before the gateway may hand its sessions to
- * another worker.
+ * another worker. A timer watches the deadline on its own: a beat whose request hangs (a dead
+ * keep-alive socket waits for the request timeout) must not postpone the check past the lease.
  */
 export class GatewayLink {
   readonly #o: GatewayLinkOptions;
@@ -49,7 +52,9 @@ export class GatewayLink {
   #leaseDeadline = 0;
   #leaseLost = false;
   #timer: NodeJS.Timeout | null = null;
+  #leaseWatch: NodeJS.Timeout | null = null;
   #running = false;
+  #beating = false;
 
   constructor(options: GatewayLinkOptions) {
     this.#o = { ...options, gatewayUrl: options.gatewayUrl.replace(/\/+$/, '') };
@@ -93,8 +98,7 @@ export class GatewayLink {
         this.#token = registered.token;
         this.#intervalMs = registered.heartbeatIntervalMs;
         this.#leaseTtlMs = registered.leaseTtlMs;
-        this.#leaseDeadline = started + registered.leaseTtlMs;
-        this.#leaseLost = false;
+        this.#renewed(started + registered.leaseTtlMs);
         this.#o.onToken?.(registered.token, registered.workerId);
         this.#o.logger?.info({ workerId: registered.workerId, heartbeatIntervalMs: registered.heartbeatIntervalMs }, 'Registered with the gateway');
         return registered;
@@ -110,6 +114,8 @@ export class GatewayLink {
   /** Beats every heartbeat interval until `stop`. */
   startHeartbeat(): void {
     this.#running = true;
+    this.#beating = true;
+    this.#armLeaseWatch();
     const beat = async (): Promise<void> => {
       await this.heartbeat().catch((error: unknown) => this.#o.logger?.warn({ err: error }, 'Heartbeat failed'));
       this.#checkLease();
@@ -129,16 +135,45 @@ export class GatewayLink {
     const answer = workerHeartbeatResponse.parse(body);
     if (answer.ok) {
       this.#leaseTtlMs = answer.leaseTtlMs;
-      this.#leaseDeadline = started + answer.leaseTtlMs;
-      this.#leaseLost = false;
+      this.#renewed(started + answer.leaseTtlMs);
     }
     if (answer.dropSessions !== undefined && answer.dropSessions.length > 0) this.#o.onDropSessions?.(answer.dropSessions);
   }
 
   stop(): void {
     this.#running = false;
+    this.#beating = false;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#leaseWatch !== null) clearTimeout(this.#leaseWatch);
+    this.#leaseWatch = null;
+  }
+
+  #renewed(deadline: number): void {
+    this.#leaseDeadline = Math.max(this.#leaseDeadline, deadline);
+    // An answer that took so long the renewal is already inside the safety interval renews nothing.
+    if (Date.now() + this.#intervalMs >= deadline) return;
+    const wasLost = this.#leaseLost;
+    this.#leaseLost = false;
+    this.#armLeaseWatch();
+    if (wasLost) {
+      this.#o.logger?.info('Lease renewed; taking sessions again');
+      this.#o.onLeaseRenewed?.();
+    }
+  }
+
+  /** Fires the lease check when the deadline (less one interval) comes, whatever the beat in flight is doing. */
+  #armLeaseWatch(): void {
+    if (this.#leaseWatch !== null) clearTimeout(this.#leaseWatch);
+    this.#leaseWatch = null;
+    if (!this.#beating || this.#leaseDeadline === 0) return;
+    this.#leaseWatch = setTimeout(() => {
+      this.#leaseWatch = null;
+      this.#checkLease();
+      // A timer may fire a millisecond early: look again until the lease is renewed or lost.
+      if (!this.#leaseLost) this.#armLeaseWatch();
+    }, Math.max(0, this.#leaseDeadline - this.#intervalMs - Date.now()));
+    this.#leaseWatch.unref();
   }
 
   #checkLease(): void {
@@ -155,8 +190,9 @@ export class GatewayLink {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
       body: JSON.stringify(body),
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
+      // No answer is worth waiting for past the lease; the lease watch acts on its own anyway.
+      headersTimeout: Math.min(10_000, this.#leaseTtlMs),
+      bodyTimeout: Math.min(10_000, this.#leaseTtlMs),
       ...(this.#o.dispatcher === undefined ? {} : { dispatcher: this.#o.dispatcher }),
     });
     const text = await response.body.text();

@@ -127,9 +127,19 @@ describe('SessionManager (real Baileys, unreachable network)', () => {
       await m.drain();
       expect(m.count).toBe(0);
       await expect(m.start('s3', { epoch: 1 })).rejects.toThrow(/draining/);
-      m.resume();
+      await m.resume();
       await m.start('s3', { epoch: 1 });
       expect(m.count).toBe(1);
+      // A resume during a drain waits for it: the drain must not stop a session started after the resume.
+      const draining = m.drain();
+      const resumed = m.resume();
+      expect(m.draining).toBe(true);
+      await resumed;
+      expect(m.draining).toBe(false);
+      expect(m.count).toBe(0);
+      await draining;
+      await m.start('s4', { epoch: 1 });
+      expect(m.get('s4')).toBeDefined();
     } finally {
       await m.close();
     }

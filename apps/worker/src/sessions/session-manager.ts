@@ -54,6 +54,8 @@ export class SessionManager {
   /** Starts in progress, so two concurrent starts of one session share the work. */
   readonly #starting = new Map<string, Promise<SessionSnapshot>>();
   #draining = false;
+  /** The drain in progress: `resume` waits for it, so a resumed worker never has a drop still running. */
+  #drainRun: Promise<void> | null = null;
 
   constructor(options: SessionManagerOptions) {
     this.#o = options;
@@ -213,12 +215,21 @@ export class SessionManager {
   /** Refuses new sessions and stops every hosted one, keeping creds, so the gateway can move them. */
   async drain(): Promise<void> {
     this.#draining = true;
-    await Promise.allSettled([...this.#starting.values()]);
-    await Promise.all([...this.#sessions.keys()].map((id) => this.#drop(id, 'worker draining')));
+    const run = (async () => {
+      await Promise.allSettled([...this.#starting.values()]);
+      await Promise.all([...this.#sessions.keys()].map((id) => this.#drop(id, 'worker draining')));
+    })();
+    this.#drainRun = run;
+    try {
+      await run;
+    } finally {
+      if (this.#drainRun === run) this.#drainRun = null;
+    }
   }
 
-  /** Accepts sessions again after a drain. */
-  resume(): void {
+  /** Accepts sessions again once the drain in progress (if any) has stopped every session. */
+  async resume(): Promise<void> {
+    await this.#drainRun?.catch(() => undefined);
     this.#draining = false;
   }
 
