@@ -4,15 +4,18 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { BlobStore, Coordinator } from '@wagate/storage';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
-import { registerAuthentication } from './http/authenticate.js';
+import { registerAuthentication, type Authenticator } from './http/authenticate.js';
 import { registerErrorHandling, sendProblem } from './http/error-handler.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
 import { createHealthService, healthRoutes } from './modules/health/index.js';
-import { createSystemLogsRepository } from './modules/system-logs/index.js';
+import { createSystemLogsRepository, type AppendSystemLogInput } from './modules/system-logs/index.js';
+import { apiKeysRoutes, createApiKeysRepository, createApiKeysService } from './modules/api-keys/index.js';
+import { authRoutes, createAccessTokens, createAuthenticator, createAuthService, createRefreshTokensRepository } from './modules/auth/index.js';
+import { createUserStatusCache, createUsersRepository } from './modules/users/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -27,6 +30,16 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Defaults to the gateway package's version. */
   version?: string;
+}
+
+/**
+ * The JWT signing secret. Production requires JWT_SECRET (config enforces it); elsewhere a missing
+ * one becomes a per-process random secret, so tokens simply do not survive a restart.
+ */
+function jwtSecret(config: GatewayConfig, log: FastifyBaseLogger): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  log.warn('JWT_SECRET is not set: using a random secret; dashboard logins end when the process restarts');
+  return randomBytes(32).toString('base64url');
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -108,6 +121,31 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const systemLogs = createSystemLogsRepository(db);
   registerAuthentication(app);
   // [identity] users, JWT, API keys, rate limits, usage, audit, admin users (issue 5)
+  // Audit lines are written off the request path; close() waits for the ones still in flight.
+  const pendingAudit = new Set<Promise<unknown>>();
+  const audit = (entry: AppendSystemLogInput): void => {
+    const write = systemLogs.append(entry).catch((error: unknown) => app.log.warn({ err: error }, 'audit line not written'));
+    pendingAudit.add(write);
+    void write.finally(() => pendingAudit.delete(write));
+  };
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...pendingAudit]);
+  });
+  const users = createUsersRepository(db);
+  const userStatus = createUserStatusCache({ coordinator: deps.coordinator, users });
+  const apiKeys = createApiKeysService({ repository: createApiKeysRepository(db), coordinator: deps.coordinator, audit, logger: app.log });
+  const accessTokens = createAccessTokens({ secret: jwtSecret(deps.config, app.log), ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS });
+  const authenticator: Authenticator = createAuthenticator({ accessTokens, userStatus, apiKeys });
+  const refreshTokens = createRefreshTokensRepository(db);
+  const auth = createAuthService({
+    db, users, userStatus, refreshTokens, accessTokens, audit,
+    passwordCost: deps.config.PASSWORD_HASH_COST,
+    refreshTtlMs: deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+  });
+  await app.register(authRoutes, { service: auth, authenticator });
+  await app.register(apiKeysRoutes, { service: apiKeys, authenticator });
+  if (deps.config.ADMIN_EMAIL && deps.config.ADMIN_PASSWORD) await auth.ensureAdmin(deps.config.ADMIN_EMAIL, deps.config.ADMIN_PASSWORD);
+  // [/identity]
   // [workers] registry, placement, routing, worker client, internal register/heartbeat, admin workers (issue 6/8)
   // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
   // [sessions] sessions, events ingest, live status (issue 6)

@@ -55,6 +55,11 @@ const schema = z
     SESSION_LIMIT_BASIC: z.coerce.number().int().min(0).default(3),
     SESSION_LIMIT_PRO: z.coerce.number().int().min(0).default(10),
     SESSION_LIMIT_MAX: z.coerce.number().int().min(0).default(50),
+    /** bcrypt cost. 12 in every real deployment; test harnesses lower it so sign-ups stay fast. */
+    PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(15).default(12),
+    /** Lifetime of a dashboard access token; refresh tokens renew it. */
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
   });
 
 export type GatewayConfig = z.infer<typeof schema>;

@@ -1,0 +1,40 @@
+// What every authenticated request needs to know about its user, cached briefly in the Coordinator.
+// Writers call `invalidate` after any change, so a deactivation or role change applies at once on
+// every replica (they share the Coordinator).
+import type { UserRole, UserTier } from '@wagate/contracts';
+import type { Coordinator } from '@wagate/storage';
+import type { UsersRepository } from './users.repository.js';
+
+export interface UserStatus {
+  role: UserRole;
+  tier: UserTier;
+  isActive: boolean;
+}
+
+export interface UserStatusCache {
+  /** The user's current role/tier/active flag; null when the user does not exist. */
+  get(userId: string): Promise<UserStatus | null>;
+  invalidate(userId: string): Promise<void>;
+}
+
+const TTL_MS = 30_000;
+/** The Coordinator key of a user's cached status (tests that edit users in SQL drop it). */
+export const userStatusCacheKey = (userId: string) => `identity:user-status:${userId}`;
+const key = userStatusCacheKey;
+
+export function createUserStatusCache(deps: { coordinator: Coordinator; users: UsersRepository }): UserStatusCache {
+  return {
+    async get(userId) {
+      const cached = await deps.coordinator.get(key(userId));
+      if (cached !== null) return JSON.parse(cached) as UserStatus;
+      const row = await deps.users.findById(userId);
+      if (!row) return null;
+      const status: UserStatus = { role: row.role, tier: row.tier, isActive: row.isActive };
+      await deps.coordinator.set(key(userId), JSON.stringify(status), TTL_MS);
+      return status;
+    },
+    async invalidate(userId) {
+      await deps.coordinator.delete(key(userId));
+    },
+  };
+}
