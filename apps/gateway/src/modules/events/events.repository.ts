@@ -1,0 +1,81 @@
+// The ingest's SQL: a batch of up to 500 events costs three statements, whatever its spread.
+import { asc, inArray, sql } from 'drizzle-orm';
+import type { SessionStatus } from '@wagate/contracts';
+import { schema } from '../../db/index.js';
+import type { Executor } from '../../db/index.js';
+
+const { sessions, processedEvents } = schema;
+
+export interface FencedSession {
+  id: string;
+  userId: string;
+  workerId: string | null;
+  epoch: number;
+  status: SessionStatus;
+  phoneNumber: string | null;
+}
+
+/** What a batch changes on one session row; absent fields are left as they are. */
+export interface SessionChange {
+  sessionId: string;
+  status?: SessionStatus;
+  /** `null` clears the number (logged out); `undefined` keeps it. */
+  phoneNumber?: string | null;
+  lastActivityAt?: Date;
+}
+
+export interface EventsRepository {
+  /**
+   * Reads the sessions' routing under a row lock, held until the transaction ends: a concurrent
+   * move (which bumps the epoch) waits for this batch, or this batch sees the new epoch.
+   */
+  lockSessions(tx: Executor, ids: string[]): Promise<FencedSession[]>;
+  /** Records event ids; answers the ones not seen before (the rest are duplicates). */
+  markProcessed(tx: Executor, events: { id: string; sessionId: string }[]): Promise<Set<string>>;
+  applyChanges(tx: Executor, changes: SessionChange[]): Promise<void>;
+}
+
+export function createEventsRepository(): EventsRepository {
+  return {
+    async lockSessions(tx, ids) {
+      if (ids.length === 0) return [];
+      // Locks taken in id order, so two batches over the same sessions cannot deadlock.
+      return tx
+        .select({ id: sessions.id, userId: sessions.userId, workerId: sessions.workerId, epoch: sessions.epoch, status: sessions.status, phoneNumber: sessions.phoneNumber })
+        .from(sessions)
+        .where(inArray(sessions.id, ids))
+        .orderBy(asc(sessions.id))
+        .for('update');
+    },
+
+    async markProcessed(tx, events) {
+      if (events.length === 0) return new Set();
+      const rows = await tx
+        .insert(processedEvents)
+        .values(events.map((e) => ({ eventId: e.id, sessionId: e.sessionId })))
+        .onConflictDoNothing()
+        .returning({ eventId: processedEvents.eventId });
+      return new Set(rows.map((r) => r.eventId));
+    },
+
+    async applyChanges(tx, changes) {
+      if (changes.length === 0) return;
+      // One UPDATE … FROM (VALUES …) for every touched session instead of one statement each.
+      const values = sql.join(
+        changes.map(
+          (c) =>
+            sql`(${c.sessionId}::text, ${c.status ?? null}::session_status, ${c.phoneNumber !== undefined}::boolean, ${c.phoneNumber ?? null}::text, ${c.lastActivityAt?.toISOString() ?? null}::timestamptz)`,
+        ),
+        sql`, `,
+      );
+      await tx.execute(sql`
+        update ${sessions} as s set
+          status = coalesce(v.status, s.status),
+          phone_number = case when v.set_phone then v.phone else s.phone_number end,
+          last_activity_at = greatest(s.last_activity_at, v.activity),
+          updated_at = now()
+        from (values ${values}) as v(id, status, set_phone, phone, activity)
+        where s.id = v.id`);
+    },
+  };
+}

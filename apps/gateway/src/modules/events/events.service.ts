@@ -1,0 +1,158 @@
+// Worker → gateway events: fenced by epoch, deduplicated by id, applied to the session card,
+// queued for customer webhooks in the same transaction, then published to live subscribers.
+import { toWebhookPayload, type EventBatchResponse, type EventEnvelope } from '@wagate/contracts';
+import type { Coordinator } from '@wagate/storage';
+import type { Database } from '../../db/index.js';
+import { isLiveSessionPayload, pairingCodeKey, publishLive, type AuditLog, type LiveSessionPayload, type ModuleLogger } from '../sessions/index.js';
+import type { EventsRepository, FencedSession, SessionChange } from './events.repository.js';
+import type { UsageRecorder, WebhookOutbox } from './events.ports.js';
+
+export interface EventsIngestDeps {
+  db: Database;
+  repository: EventsRepository;
+  coordinator: Coordinator;
+  logger: ModuleLogger;
+  webhookOutbox?: WebhookOutbox | undefined;
+  usage?: UsageRecorder | undefined;
+  audit?: AuditLog | undefined;
+}
+
+export interface EventsIngest {
+  /** `workerId` is the authenticated worker; every event must come from it. */
+  ingest(workerId: string, events: EventEnvelope[]): Promise<EventBatchResponse>;
+}
+
+type Rejection = EventBatchResponse['rejected'][number];
+
+/** Usage metrics of one event (identity's names): received messages, and sent ones by type. */
+function metricsOf(event: EventEnvelope): string[] {
+  if (event.type === 'message.received') return ['messages.received'];
+  if (event.type === 'message.sent') return [`messages.sent.${event.data.message.type}`];
+  return [];
+}
+
+export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
+  const { db, repository: repo, coordinator, logger } = deps;
+
+  /** Folds one accepted event into its session's pending change; later events in the batch win. */
+  function fold(change: SessionChange, event: EventEnvelope): void {
+    if (event.type === 'session.status') {
+      change.status = event.data.status;
+      if (event.data.status === 'LOGGED_OUT') change.phoneNumber = null;
+      else if (event.data.phoneNumber) change.phoneNumber = event.data.phoneNumber;
+    } else if (event.type === 'session.qr' || event.type === 'session.pairing_code') {
+      // Nothing on the card: the worker reports QR_READY as a session.status of its own.
+      return;
+    } else {
+      const at = new Date(event.createdAt);
+      if (change.lastActivityAt === undefined || at > change.lastActivityAt) change.lastActivityAt = at;
+    }
+  }
+
+  return {
+    async ingest(workerId, events) {
+      // Delivery is at-least-once: one id twice in a batch is one event.
+      const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+      const sessionIds = [...new Set(unique.map((e) => e.sessionId))].sort();
+
+      const rejected: Rejection[] = [];
+      /** Per session, the epoch the worker must be below to drop it (the worker drops when its own is lower). */
+      const drop = new Map<string, number>();
+      const acknowledged: string[] = [];
+      let fresh: EventEnvelope[] = [];
+      let fenced = new Map<string, FencedSession>();
+
+      await db.transaction(async (tx) => {
+        fenced = new Map((await repo.lockSessions(tx, sessionIds)).map((s) => [s.id, s]));
+        const accepted: EventEnvelope[] = [];
+        for (const event of unique) {
+          const row = fenced.get(event.sessionId);
+          if (!row) {
+            rejected.push({ id: event.id, code: 'UNKNOWN_SESSION', detail: 'The session does not exist (deleted?).' });
+            // Nobody holds a deleted session: one past the worker's epoch makes it stop.
+            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, event.epoch + 1));
+          } else if (row.workerId !== event.workerId) {
+            rejected.push({ id: event.id, code: 'NOT_ASSIGNED', detail: 'The session is not assigned to this worker.' });
+            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, row.epoch, event.epoch + 1));
+          } else if (event.epoch < row.epoch) {
+            rejected.push({ id: event.id, code: 'STALE_EPOCH', detail: `Epoch ${event.epoch} is older than the current ${row.epoch}.` });
+            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, row.epoch));
+          } else {
+            accepted.push(event);
+          }
+        }
+        if (accepted.length === 0) return;
+
+        const isNew = await repo.markProcessed(tx, accepted);
+        fresh = accepted.filter((e) => isNew.has(e.id));
+        acknowledged.push(...accepted.map((e) => e.id));
+
+        const changes = new Map<string, SessionChange>();
+        for (const event of fresh) {
+          const change = changes.get(event.sessionId) ?? { sessionId: event.sessionId };
+          fold(change, event);
+          changes.set(event.sessionId, change);
+        }
+        await repo.applyChanges(tx, [...changes.values()].filter((c) => c.status !== undefined || c.phoneNumber !== undefined || c.lastActivityAt !== undefined));
+
+        const outbox = deps.webhookOutbox;
+        if (outbox && fresh.length > 0) {
+          const payloads = fresh.map(toWebhookPayload);
+          if (outbox.enqueueMany) await outbox.enqueueMany(tx, payloads);
+          else for (const payload of payloads) await outbox.enqueue(tx, payload);
+        }
+      });
+
+      // Committed: now the side effects that must not run for a rolled-back batch.
+      await afterCommit(fresh, fenced, workerId);
+      return {
+        acknowledged,
+        rejected,
+        dropSessions: [...drop].map(([sessionId, epoch]) => ({ sessionId, epoch })),
+      };
+    },
+  };
+
+  async function afterCommit(fresh: EventEnvelope[], fenced: Map<string, FencedSession>, workerId: string): Promise<void> {
+    const live: LiveSessionPayload[] = [];
+    for (const event of fresh) {
+      const owner = fenced.get(event.sessionId)?.userId;
+      if (owner !== undefined && deps.usage) {
+        for (const metric of metricsOf(event)) deps.usage.record({ userId: owner, sessionId: event.sessionId, metric });
+      }
+      const payload = toWebhookPayload(event);
+      if (isLiveSessionPayload(payload)) live.push(payload);
+      if (event.type === 'session.pairing_code') {
+        // The worker's session view has the code but not its expiry; GET …/pairing-code reads it here.
+        const ttl = new Date(event.data.expiresAt).getTime() - Date.now();
+        if (ttl > 0) {
+          await coordinator
+            .set(pairingCodeKey(event.sessionId), JSON.stringify(event.data), ttl)
+            .catch((error: unknown) => logger.warn({ err: error, sessionId: event.sessionId }, 'Remembering the pairing code failed'));
+        }
+      }
+    }
+    // In batch order, so a subscriber's last frame is the session's latest state.
+    for (const payload of live) {
+      await publishLive(coordinator, payload, (error) => logger.warn({ err: error, sessionId: payload.sessionId }, 'Publishing a live session change failed'));
+    }
+    if (deps.audit) {
+      for (const event of fresh) {
+        if (event.type !== 'session.status') continue;
+        const owner = fenced.get(event.sessionId)?.userId ?? null;
+        const level = event.data.status === 'FAILED' ? 'warn' : 'info';
+        await deps.audit
+          .append({
+            level,
+            category: 'session',
+            message: `Session ${event.data.status}`,
+            userId: owner,
+            sessionId: event.sessionId,
+            workerId,
+            metadata: { eventId: event.id, previousStatus: event.data.previousStatus ?? null, reason: event.data.reason ?? null, statusCode: event.data.statusCode ?? null },
+          })
+          .catch((error: unknown) => logger.error({ err: error, sessionId: event.sessionId }, 'Writing the session audit line failed'));
+      }
+    }
+  }
+}

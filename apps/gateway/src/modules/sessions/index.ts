@@ -1,0 +1,12 @@
+export { createSessionsRepository } from './sessions.repository.js';
+export type { ListAllSessionsInput, SessionPage, SessionRow, SessionsRepository, StatusChange } from './sessions.repository.js';
+export { adminSessionView, sessionView } from './session-view.js';
+export { createSessionsService } from './sessions.service.js';
+export type { Actor, LiveSnapshot, SessionsService, SessionsServiceDeps } from './sessions.service.js';
+export type { AuditLog, ModuleLogger, SessionApiKeys, SessionOperationLimits } from './sessions.ports.js';
+export { sessionsRoutes } from './sessions.routes.js';
+export type { SessionsRoutesOptions } from './sessions.routes.js';
+export { sessionLiveRoutes } from './session-live.routes.js';
+export type { SessionLiveRoutesOptions } from './session-live.routes.js';
+export { isLiveSessionPayload, pairingCodeKey, publishLive, sessionEventsChannel } from './session-live.js';
+export type { LiveSessionEvent, LiveSessionPayload } from './session-live.js';
