@@ -1,0 +1,180 @@
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  type ContactsCheckResponse,
+  type List,
+  type Message,
+  type MessageListQuery,
+  type MessageResponse,
+  type SendMessageBody,
+  type Session,
+} from '@wagate/contracts';
+import { createHash, randomBytes } from 'node:crypto';
+import type { IdempotencyRepository } from './idempotency.repository.js';
+import { requestHash } from './idempotency.repository.js';
+import type {
+  ApiKeyCaller,
+  MessageLimits,
+  MessageRoute,
+  MessagingWorker,
+  RouteLookup,
+  SessionReader,
+  SessionRecord,
+  SessionViewFn,
+  UsageRecorder,
+} from './messages.ports.js';
+
+/** API.md: the same key within 24 h gives the original response. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface MessagesServiceOptions<Row extends SessionRecord> {
+  sessions: SessionReader<Row>;
+  sessionView: SessionViewFn<Row>;
+  routing: RouteLookup;
+  worker: MessagingWorker;
+  limits: MessageLimits;
+  usage: UsageRecorder;
+  idempotency: IdempotencyRepository;
+  /** How long a duplicate waits for the first request with its key before answering 409. */
+  inProgressWaitMs?: number;
+}
+
+export interface SendResult {
+  status: 202;
+  body: MessageResponse;
+  /** True when this is a stored answer to an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+/** A dashboard reader: the owner, or an ADMIN for any session. */
+export interface UserCaller {
+  userId: string;
+  role: 'USER' | 'ADMIN';
+}
+
+export interface MessagesService {
+  session(caller: ApiKeyCaller): Promise<Session>;
+  send(caller: ApiKeyCaller, body: SendMessageBody, idempotencyKey?: string): Promise<SendResult>;
+  get(caller: ApiKeyCaller, messageId: string): Promise<Message>;
+  list(caller: ApiKeyCaller, query: MessageListQuery): Promise<List<Message>>;
+  media(caller: ApiKeyCaller, messageId: string): Promise<{ contentType: string; body: Buffer }>;
+  checkContacts(caller: ApiKeyCaller, phones: string[]): Promise<ContactsCheckResponse>;
+  /** `GET /api/v1/sessions/:id/messages` for the dashboard. */
+  listForUser(caller: UserCaller, sessionId: string, query: MessageListQuery): Promise<List<Message>>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function notConnected(sessionId: string): ConflictError {
+  return new ConflictError(`Session ${sessionId} is not connected.`, 'SESSION_NOT_CONNECTED');
+}
+
+/** Ids the worker dedupes a send by. From a key, the same id on every retry, so a send whose answer got lost is not repeated. */
+function sendRequestId(scope: string, key: string | undefined): string {
+  if (key === undefined) return `req_${randomBytes(16).toString('base64url')}`;
+  return `req_${createHash('sha256').update(`${scope}\n${key}`).digest('base64url').slice(0, 32)}`;
+}
+
+export function createMessagesService<Row extends SessionRecord>(options: MessagesServiceOptions<Row>): MessagesService {
+  const { sessions, routing, worker, limits, usage, idempotency } = options;
+  const inProgressWaitMs = options.inProgressWaitMs ?? 5_000;
+
+  async function ownSession(caller: ApiKeyCaller): Promise<Row> {
+    // The key is bound to its session and user; both must still match (a moved or deleted session is gone).
+    const row = await sessions.findOwned(caller.sessionId, caller.userId);
+    if (!row) throw new NotFoundError('Session');
+    return row;
+  }
+
+  async function routeOf(sessionId: string): Promise<MessageRoute> {
+    const route = await routing.current(sessionId);
+    if (!route) throw notConnected(sessionId);
+    return route;
+  }
+
+  /** A worker answers for the session it hosts; a message of another session is not there, but check anyway. */
+  function ofSession(message: Message, sessionId: string): Message {
+    if (message.sessionId !== sessionId) throw new NotFoundError('Message');
+    return message;
+  }
+
+  async function sendNow(caller: ApiKeyCaller, body: SendMessageBody, requestId: string): Promise<Message> {
+    const row = await ownSession(caller);
+    if (row.status !== 'CONNECTED') throw notConnected(row.id);
+    const route = await routeOf(row.id);
+    // Counted only once the send can happen: a 409 or a replay costs the tenant nothing.
+    await limits.consumeMessage(caller);
+    const message = await worker.send(route, body, requestId);
+    const base = { userId: caller.userId, sessionId: caller.sessionId, apiKeyId: caller.keyId };
+    usage.record({ ...base, metric: 'messages.sent' });
+    usage.record({ ...base, metric: `messages.sent.${body.type}` });
+    return message;
+  }
+
+  return {
+    async session(caller) {
+      return options.sessionView(await ownSession(caller), { admin: false });
+    },
+
+    async send(caller, body, idempotencyKey) {
+      const scope = `session:${caller.sessionId}:POST /api/v1/messages`;
+      const requestId = sendRequestId(scope, idempotencyKey);
+      if (idempotencyKey === undefined) {
+        return { status: 202, body: { message: await sendNow(caller, body, requestId) }, replayed: false };
+      }
+
+      const hash = requestHash(body);
+      const deadline = Date.now() + inProgressWaitMs;
+      for (;;) {
+        const claim = await idempotency.claim({ scope, key: idempotencyKey, requestHash: hash, ttlMs: IDEMPOTENCY_TTL_MS });
+        if (claim.kind === 'mismatch') {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body.');
+        }
+        if (claim.kind === 'replay') return { status: 202, body: claim.body as MessageResponse, replayed: true };
+        if (claim.kind === 'in-progress') {
+          if (Date.now() >= deadline) throw new ConflictError('A request with this Idempotency-Key is still in progress; retry shortly.');
+          await sleep(100);
+          continue;
+        }
+        try {
+          const response: MessageResponse = { message: await sendNow(caller, body, requestId) };
+          await idempotency.complete(claim.rowId, 202, response);
+          return { status: 202, body: response, replayed: false };
+        } catch (error) {
+          // Nothing is stored for a failure: the client retries with the same key, and the
+          // deterministic request id keeps the worker from sending twice if it did send.
+          await idempotency.release(claim.rowId);
+          throw error;
+        }
+      }
+    },
+
+    async get(caller, messageId) {
+      const row = await ownSession(caller);
+      return ofSession(await worker.message(await routeOf(row.id), messageId), row.id);
+    },
+
+    async list(caller, query) {
+      const row = await ownSession(caller);
+      return worker.history(await routeOf(row.id), query);
+    },
+
+    async media(caller, messageId) {
+      const row = await ownSession(caller);
+      return worker.media(await routeOf(row.id), messageId);
+    },
+
+    async checkContacts(caller, phones) {
+      const row = await ownSession(caller);
+      if (row.status !== 'CONNECTED') throw notConnected(row.id);
+      return worker.contactsCheck(await routeOf(row.id), phones);
+    },
+
+    async listForUser(caller, sessionId, query) {
+      const row = caller.role === 'ADMIN' ? await sessions.findById(sessionId) : await sessions.findOwned(sessionId, caller.userId);
+      if (!row) throw new NotFoundError('Session');
+      return worker.history(await routeOf(row.id), query);
+    },
+  };
+}
