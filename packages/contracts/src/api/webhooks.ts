@@ -36,6 +36,8 @@ export const webhook = z.object({
   active: z.boolean(),
   /** Why the dispatcher turned the endpoint off after sustained failure, if it did. */
   disabledReason: z.string().nullable().optional(),
+  /** Consecutive failed attempts since the last success (auto-disable watches it). */
+  failureCount: z.int().min(0).optional(),
   createdAt: isoDateTime,
   updatedAt: isoDateTime,
 });
@@ -65,8 +67,14 @@ export const webhookDelivery = z.object({
   responseCode: z.int().nullable(),
   nextRetry: isoDateTime.nullable(),
   createdAt: isoDateTime,
+  /** The last attempt's error (status line and the start of the body, or the network error). */
+  lastError: z.string().nullable().optional(),
+  deliveredAt: isoDateTime.nullable().optional(),
 });
 export type WebhookDelivery = z.infer<typeof webhookDelivery>;
+/** 202 of "redeliver" and "send test event": the delivery now queued. */
+export const webhookDeliveryResponse = z.object({ delivery: webhookDelivery });
+export type WebhookDeliveryResponse = z.infer<typeof webhookDeliveryResponse>;
 export const webhookDeliveryList = listOf(webhookDelivery);
 export type WebhookDeliveryList = z.infer<typeof webhookDeliveryList>;
 
