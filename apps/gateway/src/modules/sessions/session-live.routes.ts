@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireUser, type Authenticator } from '../../http/authenticate.js';
+import { applySecurityHeaders } from '../../http/security-headers.js';
 import { LIVE_EVENT_TYPES, sessionEventsChannel, type LiveSessionEvent } from './session-live.js';
 import { sessionView } from './session-view.js';
 import type { SessionsService } from './sessions.service.js';
@@ -89,6 +90,8 @@ export const sessionLiveRoutes: FastifyPluginAsyncZod<SessionLiveRoutesOptions> 
       }
 
       reply.hijack();
+      // Hijacked replies skip onSend, where the security headers are normally added.
+      applySecurityHeaders(reply);
       raw = reply.raw;
       raw.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
@@ -97,7 +100,6 @@ export const sessionLiveRoutes: FastifyPluginAsyncZod<SessionLiveRoutesOptions> 
         connection: 'keep-alive',
         // nginx buffers responses unless told otherwise.
         'x-accel-buffering': 'no',
-        'x-content-type-options': 'nosniff',
       });
       raw.write('retry: 3000\n\n');
       const createdAt = new Date().toISOString();

@@ -142,6 +142,8 @@ describe('live session status (SSE) across two gateway replicas sharing one Redi
     const res = await stream.ready;
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/event-stream');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     await stream.until(() => stream.frames.length >= 1, 'the first frame');
     expect(stream.frames[0]).toMatchObject({ event: 'session.status', data: { sessionId: id, data: { status: 'CONNECTING' } } });
 
