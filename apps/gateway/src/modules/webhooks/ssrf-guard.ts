@@ -4,7 +4,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 
-const blocked = new BlockList();
+// Two lists: a BlockList also matches an IPv4 address against IPv6 rules (as ::ffff:a.b.c.d), so
+// one list holding ::ffff:0:0/96 would refuse every IPv4 address.
+const blockedV4 = new BlockList();
+const blockedV6 = new BlockList();
 // IPv4: "this network", private, CGNAT, loopback, link-local (cloud metadata 169.254.169.254),
 // IETF protocol assignments, documentation, benchmarking, multicast, reserved and broadcast.
 for (const [net, prefix] of [
@@ -24,7 +27,7 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
+  blockedV4.addSubnet(net, prefix, 'ipv4');
 }
 // IPv6: unspecified, loopback, IPv4-mapped and -translated (they smuggle an IPv4 past a v6-only
 // check), NAT64, discard, documentation, 6to4 (embeds an IPv4), unique-local (incl. AWS's
@@ -44,10 +47,10 @@ for (const [net, prefix] of [
   ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
+  blockedV6.addSubnet(net, prefix, 'ipv6');
 }
 // IPv4-compatible (deprecated) ::a.b.c.d, which some stacks still route as IPv4.
-blocked.addSubnet('::', 96, 'ipv6');
+blockedV6.addSubnet('::', 96, 'ipv6');
 
 /** Names that mean "this machine" or "the cloud's metadata service" whatever DNS says. */
 const BLOCKED_NAMES = [/^localhost$/i, /\.localhost$/i, /^metadata(\.google\.internal)?$/i, /\.internal$/i, /^instance-data(\.ec2\.internal)?$/i];
@@ -56,8 +59,8 @@ const BLOCKED_NAMES = [/^localhost$/i, /\.localhost$/i, /^metadata(\.google\.int
 export function isForbiddenAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(bare);
-  if (family === 4) return blocked.check(bare, 'ipv4');
-  if (family === 6) return blocked.check(bare, 'ipv6');
+  if (family === 4) return blockedV4.check(bare, 'ipv4');
+  if (family === 6) return blockedV6.check(bare, 'ipv6');
   // Not an IP at all: refuse rather than guess.
   return true;
 }
