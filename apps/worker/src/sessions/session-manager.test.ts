@@ -98,6 +98,26 @@ describe('SessionManager (real Baileys, unreachable network)', () => {
     }
   });
 
+  it('counts a start in flight once, so concurrent starts can fill every slot', async () => {
+    const m = await manager({ maxSessions: 2 });
+    try {
+      const samples: number[] = [];
+      let sampling = true;
+      const sample = (): void => {
+        samples.push(m.count);
+        if (sampling) setImmediate(sample);
+      };
+      sample();
+      const started = await Promise.allSettled([m.start('s1', { epoch: 1 }), m.start('s2', { epoch: 1 })]);
+      sampling = false;
+      expect(started.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(Math.max(...samples)).toBe(2);
+      expect(m.count).toBe(2);
+    } finally {
+      await m.close();
+    }
+  });
+
   it('reconnects with a new socket after each refusal, then gives up as FAILED', async () => {
     const m = await manager({ maxAttempts: 3 });
     try {

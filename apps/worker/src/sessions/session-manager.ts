@@ -61,8 +61,11 @@ export class SessionManager {
     this.#o = options;
   }
 
+  /** Hosted sessions, counting a start in flight once (it enters `#sessions` before it finishes). */
   get count(): number {
-    return this.#sessions.size + this.#starting.size;
+    let starting = 0;
+    for (const id of this.#starting.keys()) if (!this.#sessions.has(id)) starting++;
+    return this.#sessions.size + starting;
   }
 
   get capacity(): number {
