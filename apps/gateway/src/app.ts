@@ -16,6 +16,7 @@ import { createSystemLogsRepository, type AppendSystemLogInput } from './modules
 import { apiKeysRoutes, createApiKeysRepository, createApiKeysService } from './modules/api-keys/index.js';
 import { authRoutes, createAccessTokens, createAuthenticator, createAuthService, createRefreshTokensRepository } from './modules/auth/index.js';
 import { createUserStatusCache, createUsersRepository } from './modules/users/index.js';
+import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, internalWorkersRoutes, type SessionRouting, type WorkerClient, type WorkersModuleOptions } from './modules/workers/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -30,6 +31,8 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Defaults to the gateway package's version. */
   version?: string;
+  /** Worker fleet tunables (heartbeat/lease timings, client timeouts, liveness monitor); tests shorten them. */
+  workers?: WorkersModuleOptions;
 }
 
 /**
@@ -135,7 +138,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const userStatus = createUserStatusCache({ coordinator: deps.coordinator, users });
   const apiKeys = createApiKeysService({ repository: createApiKeysRepository(db), coordinator: deps.coordinator, audit, logger: app.log });
   const accessTokens = createAccessTokens({ secret: jwtSecret(deps.config, app.log), ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS });
-  const authenticator: Authenticator = createAuthenticator({ accessTokens, userStatus, apiKeys });
+  const authenticator: Authenticator = { ...createAuthenticator({ accessTokens, userStatus, apiKeys }), worker: createWorkerAuthenticator({ db, coordinator: deps.coordinator, bootstrapToken: deps.config.WORKER_TOKEN }).verify };
   const refreshTokens = createRefreshTokensRepository(db);
   const auth = createAuthService({
     db, users, userStatus, refreshTokens, accessTokens, audit,
@@ -147,6 +150,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.config.ADMIN_EMAIL && deps.config.ADMIN_PASSWORD) await auth.ensureAdmin(deps.config.ADMIN_EMAIL, deps.config.ADMIN_PASSWORD);
   // [/identity]
   // [workers] registry, placement, routing, worker client, internal register/heartbeat, admin workers (issue 6/8)
+  const workers = createWorkersModule({ db, coordinator: deps.coordinator, workerToken: deps.config.WORKER_TOKEN, logger: app.log, audit: systemLogs }, deps.workers);
+  app.addHook('onClose', () => workers.close());
+  const routing: SessionRouting = workers.routing;
+  const workerClient: WorkerClient = workers.client;
+  await app.register(internalWorkersRoutes, { service: workers.service, authenticator });
+  await app.register(adminWorkersRoutes, { service: workers.service, authenticator, ...(workers.onDraining ? { onDraining: workers.onDraining } : {}) });
+  // Used by the sessions and messages blocks below; the void keeps lint quiet until they land.
+  void routing;
+  void workerClient;
+  // [/workers]
   // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
   // [sessions] sessions, events ingest, live status (issue 6)
   // [messages] external messaging API, contacts, sandbox (issue 6)
