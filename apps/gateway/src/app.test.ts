@@ -76,7 +76,7 @@ describe('gateway app', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json() as { status: string; checks: Record<string, { status: string }> };
     expect(body.status).toBe('ok');
-    expect(Object.keys(body.checks).sort()).toEqual(['blobStore', 'coordinator', 'database']);
+    expect(Object.keys(body.checks).sort()).toEqual(['blobStore', 'coordinator', 'database', 'rateLimiter']);
     expect(res.json()).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), uptimeSeconds: expect.any(Number) });
     for (const check of Object.values(body.checks)) expect(check.status).toBe('up');
   });

@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
-import { registerAuthentication, type Authenticator } from './http/authenticate.js';
+import { onAuthenticated, registerAuthentication, type Authenticator } from './http/authenticate.js';
 import { registerErrorHandling, sendProblem } from './http/error-handler.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { loggerOptions } from './logger.js';
@@ -16,7 +16,15 @@ import { createSystemLogsRepository, type AppendSystemLogInput } from './modules
 import { apiKeysRoutes, createApiKeysRepository, createApiKeysService } from './modules/api-keys/index.js';
 import { authRoutes, createAccessTokens, createAuthenticator, createAuthService, createRefreshTokensRepository } from './modules/auth/index.js';
 import { createUserStatusCache, createUsersRepository } from './modules/users/index.js';
+import { adminRoutes, createAdminStatsService, createAdminUsersService } from './modules/admin/index.js';
+import { createLimits, createLoginGuard, createResilientLimiter } from './modules/rate-limits/index.js';
+import { createUsageMeter, createUsageService, usageRoutes } from './modules/usage/index.js';
+import { registerRateLimits } from './http/rate-limit.js';
 import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, internalWorkersRoutes, type SessionRouting, type WorkerClient, type WorkersModuleOptions } from './modules/workers/index.js';
+import { createWebhooksModule, webhooksRoutes, type WebhooksModuleOptions } from './modules/webhooks/index.js';
+import { createIdempotencyRepository, createMessagesService, messagesRoutes } from './modules/messages/index.js';
+import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
+import { createSessionsRepository, sessionView } from './modules/sessions/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -31,8 +39,12 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Defaults to the gateway package's version. */
   version?: string;
+  /** Webhook dispatcher tunables and a DNS stand-in for the SSRF guard; tests shorten and fake them. */
+  webhooks?: WebhooksModuleOptions;
   /** Worker fleet tunables (heartbeat/lease timings, client timeouts, liveness monitor); tests shorten them. */
   workers?: WorkersModuleOptions;
+  /** The wa-sim control API behind the sandbox routes (WA_NETWORK=sandbox); `wagate dev` passes its in-process simulator's. */
+  sandbox?: { controlUrl: string };
 }
 
 /**
@@ -140,13 +152,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const accessTokens = createAccessTokens({ secret: jwtSecret(deps.config, app.log), ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS });
   const authenticator: Authenticator = { ...createAuthenticator({ accessTokens, userStatus, apiKeys }), worker: createWorkerAuthenticator({ db, coordinator: deps.coordinator, bootstrapToken: deps.config.WORKER_TOKEN }).verify };
   const refreshTokens = createRefreshTokensRepository(db);
+  const limiter = createResilientLimiter({ coordinator: deps.coordinator, logger: app.log });
+  const limits = createLimits({ limiter, ipLimit: deps.config.RATE_LIMIT_IP_PER_15_MIN, sessionOperationsPerMinute: 60 });
   const auth = createAuthService({
     db, users, userStatus, refreshTokens, accessTokens, audit,
+    loginGuard: createLoginGuard(limits, { perAccount: deps.config.LOGIN_FAILURES_PER_ACCOUNT, perIp: deps.config.LOGIN_FAILURES_PER_IP }),
     passwordCost: deps.config.PASSWORD_HASH_COST,
     refreshTtlMs: deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
   });
+  registerRateLimits(app, limits, { perIp: deps.config.RATE_LIMIT_IP_PER_15_MIN > 0 });
+  health.addProbe('rateLimiter', async () => {
+    if (limiter.status().degraded) throw new Error('shared limiter unreachable; limits enforced per replica');
+  });
+  const usage = createUsageMeter({ db, logger: app.log });
+  onAuthenticated(app, async (principal) => {
+    if (principal.kind === 'user') usage.record({ userId: principal.userId, metric: 'api.calls' });
+    else if (principal.kind === 'apiKey') usage.record({ userId: principal.userId, sessionId: principal.sessionId, apiKeyId: principal.keyId, metric: 'api.calls' });
+  });
+  app.addHook('onClose', async () => {
+    await usage.close();
+    await limiter.close();
+  });
+  const usageService = createUsageService({ db });
   await app.register(authRoutes, { service: auth, authenticator });
   await app.register(apiKeysRoutes, { service: apiKeys, authenticator });
+  await app.register(usageRoutes, { service: usageService, authenticator, flush: usage.flush });
+  await app.register(adminRoutes, {
+    authenticator,
+    systemLogs,
+    users: createAdminUsersService({ users, userStatus, refreshTokens, audit }),
+    stats: createAdminStatsService({ db, users, usage: usageService, flushUsage: usage.flush }),
+  });
   if (deps.config.ADMIN_EMAIL && deps.config.ADMIN_PASSWORD) await auth.ensureAdmin(deps.config.ADMIN_EMAIL, deps.config.ADMIN_PASSWORD);
   // [/identity]
   // [workers] registry, placement, routing, worker client, internal register/heartbeat, admin workers (issue 6/8)
@@ -161,8 +197,56 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   void workerClient;
   // [/workers]
   // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
+  const webhooks = createWebhooksModule(
+    {
+      db,
+      logger: app.log,
+      systemLogs,
+      encryptionKey: deps.config.ENCRYPTION_KEY,
+      allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      dispatchIntervalMs: deps.config.WEBHOOK_DISPATCH_INTERVAL_MS,
+    },
+    deps.webhooks,
+  );
+  // The sessions block's events ingest writes deliveries with it, inside its own transaction.
+  const webhookOutbox = webhooks.outbox;
+  await app.register(webhooksRoutes, { service: webhooks.service, authenticator });
+  // Dispatch starts once the app is ready and stops before the database closes (onClose runs first).
+  app.addHook('onReady', async () => webhooks.start());
+  app.addHook('onClose', () => webhooks.close());
+  void webhookOutbox;
+  // [/webhooks]
   // [sessions] sessions, events ingest, live status (issue 6)
   // [messages] external messaging API, contacts, sandbox (issue 6)
+  const messages = createMessagesService({
+    sessions: createSessionsRepository(db),
+    sessionView,
+    routing,
+    worker: workerClient,
+    limits,
+    usage,
+    idempotency: createIdempotencyRepository(db),
+  });
+  await app.register(messagesRoutes, { service: messages, authenticator });
+  // Expired idempotency keys are dead weight once past 24 h; every replica sweeping is harmless (one DELETE).
+  const idempotencySweep = setInterval(() => {
+    createIdempotencyRepository(db)
+      .deleteExpired()
+      .catch((err: unknown) => app.log.warn({ err }, 'idempotency key sweep failed'));
+  }, 60 * 60 * 1000);
+  idempotencySweep.unref();
+  app.addHook('onClose', async () => clearInterval(idempotencySweep));
+  if (deps.config.WA_NETWORK === 'sandbox') {
+    if (deps.sandbox) {
+      const sandbox = createSandboxService({
+        phones: createSandboxPhonesRepository(db),
+        network: createWaSimControlClient({ controlUrl: deps.sandbox.controlUrl }),
+      });
+      await app.register(sandboxRoutes, { service: sandbox, authenticator });
+    } else {
+      app.log.warn('WA_NETWORK=sandbox but no simulator control URL was given: the /api/v1/sandbox routes are off');
+    }
+  }
   void systemLogs;
 
   // Until the dashboard is served here, the root points people at the API documentation.

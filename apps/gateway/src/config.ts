@@ -46,6 +46,8 @@ const schema = z
       .optional(),
     WORKER_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+    /** How often each replica's webhook dispatcher polls the outbox; 0 turns dispatch off on this replica. */
+    WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Largest accepted request body; base64 media (16 MiB decoded) needs about 23 MB. */
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
@@ -60,6 +62,11 @@ const schema = z
     /** Lifetime of a dashboard access token; refresh tokens renew it. */
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+    /** Requests per client address per 15 minutes (health, metrics and worker routes excluded); 0 turns it off. */
+    RATE_LIMIT_IP_PER_15_MIN: z.coerce.number().int().min(0).default(1000),
+    /** Failed logins within 15 minutes before login answers 429: per account, and per client address. */
+    LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+    LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
   });
 
 export type GatewayConfig = z.infer<typeof schema>;
@@ -76,6 +83,9 @@ function crossKeyProblems(env: Record<string, string>): Problem[] {
   if (env.NODE_ENV === 'production') {
     for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY', 'WORKER_TOKEN']) {
       if (env[key] === undefined) problems.push({ key, message: 'is required in production' });
+    }
+    if (env.PASSWORD_HASH_COST !== undefined && Number(env.PASSWORD_HASH_COST) < 12) {
+      problems.push({ key: 'PASSWORD_HASH_COST', message: 'must be at least 12 in production' });
     }
   }
   const s3 = ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'];

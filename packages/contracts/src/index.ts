@@ -9,5 +9,6 @@ export * from './api/webhooks.js';
 export * from './api/admin.js';
 export * from './api/sandbox.js';
 export * from './api/health.js';
+export * from './api/usage.js';
 export * from './events.js';
 export * from './worker-api.js';

@@ -37,10 +37,17 @@ export interface Authenticator {
   worker(token: string): Promise<WorkerPrincipal | null>;
 }
 
+/** Runs after a require* hook has authenticated a caller (rate limits, usage); may throw (429). */
+export type AfterAuthenticate = (principal: Principal, request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the require* hooks; null on public routes. */
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Callbacks every require* hook runs once the principal is known (see onAuthenticated). */
+    authenticationHooks: { afterAuthenticate: AfterAuthenticate[] };
   }
 }
 
@@ -70,8 +77,22 @@ function refuseQueryCredentials(request: FastifyRequest): void {
 }
 
 /** Decorates `request.principal`; call once before registering any protected route. */
-export function registerAuthentication(app: FastifyInstance): void {
+export function registerAuthentication(app: FastifyInstance, options: { afterAuthenticate?: AfterAuthenticate } = {}): void {
   app.decorateRequest('principal', null);
+  // One shared, mutable list on the root: child contexts inherit the reference, so callbacks added
+  // later (by the identity block) reach routes registered in any plugin.
+  app.decorate('authenticationHooks', { afterAuthenticate: options.afterAuthenticate ? [options.afterAuthenticate] : [] });
+}
+
+/** Adds a callback run after every successful authentication (in registration order). */
+export function onAuthenticated(app: FastifyInstance, callback: AfterAuthenticate): void {
+  app.authenticationHooks.afterAuthenticate.push(callback);
+}
+
+async function authenticated(principal: Principal, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  request.principal = principal;
+  // Absent when a test app wires the hooks without registerAuthentication.
+  for (const callback of request.server.authenticationHooks?.afterAuthenticate ?? []) await callback(principal, request, reply);
 }
 
 type Hook = preHandlerAsyncHookHandler;
@@ -82,34 +103,34 @@ async function authenticateUser(authenticator: Authenticator, request: FastifyRe
   if (!token || token.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid access token is required.');
   const principal = await authenticator.user(token);
   if (!principal) throw new UnauthorizedError('A valid access token is required.');
-  request.principal = principal;
   return principal;
 }
 
 /** Dashboard routes: a valid, unexpired JWT of an active user. */
 export function requireUser(authenticator: Authenticator): Hook {
-  return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply) {
-    await authenticateUser(authenticator, request);
+  return async function requireUserHook(request: FastifyRequest, reply: FastifyReply) {
+    await authenticated(await authenticateUser(authenticator, request), request, reply);
   };
 }
 
 /** Admin routes: as requireUser, and the user's current role is ADMIN (403 otherwise). */
 export function requireAdmin(authenticator: Authenticator): Hook {
-  return async function requireAdminHook(request: FastifyRequest, _reply: FastifyReply) {
+  return async function requireAdminHook(request: FastifyRequest, reply: FastifyReply) {
     const principal = await authenticateUser(authenticator, request);
     if (principal.role !== 'ADMIN') throw new ForbiddenError('This route is for administrators.');
+    await authenticated(principal, request, reply);
   };
 }
 
 /** External API: a session API key, from `X-API-Key` or `Authorization: Bearer`. */
 export function requireApiKey(authenticator: Authenticator): Hook {
-  return async function requireApiKeyHook(request: FastifyRequest, _reply: FastifyReply) {
+  return async function requireApiKeyHook(request: FastifyRequest, reply: FastifyReply) {
     refuseQueryCredentials(request);
     const key = xApiKey(request) ?? bearer(request);
     if (!key || !key.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid API key is required.');
     const principal = await authenticator.apiKey(key);
     if (!principal) throw new UnauthorizedError('A valid API key is required.');
-    request.principal = principal;
+    await authenticated(principal, request, reply);
   };
 }
 
@@ -118,7 +139,7 @@ export function requireApiKey(authenticator: Authenticator): Hook {
  * (registration only); every other internal route needs the per-worker token.
  */
 export function requireWorker(authenticator: Authenticator, options: { allowBootstrap?: boolean } = {}): Hook {
-  return async function requireWorkerHook(request: FastifyRequest, _reply: FastifyReply) {
+  return async function requireWorkerHook(request: FastifyRequest, reply: FastifyReply) {
     refuseQueryCredentials(request);
     const token = bearer(request);
     if (!token || token.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid worker token is required.');
@@ -126,7 +147,7 @@ export function requireWorker(authenticator: Authenticator, options: { allowBoot
     if (!principal || (principal.workerId === null && !options.allowBootstrap)) {
       throw new UnauthorizedError('A valid worker token is required.');
     }
-    request.principal = principal;
+    await authenticated(principal, request, reply);
   };
 }
 

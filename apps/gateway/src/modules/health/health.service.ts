@@ -41,10 +41,15 @@ function safeDetail(error: unknown): string {
 export function createHealthService(options: HealthServiceOptions) {
   const timeoutMs = options.timeoutMs ?? 2000;
   const startedAt = options.startedAt ?? Date.now();
+  const probes: Record<string, Probe> = { ...options.probes };
   return {
+    /** Adds a check composed later than the service (the rate limiter reports its Redis fallback). */
+    addProbe(name: string, probe: Probe): void {
+      probes[name] = probe;
+    },
     async detailed(): Promise<HealthDetailedResponse> {
       const entries = await Promise.all(
-        Object.entries(options.probes).map(async ([name, probe]) => {
+        Object.entries(probes).map(async ([name, probe]) => {
           const t0 = performance.now();
           try {
             await withTimeout(probe, timeoutMs);

@@ -1,6 +1,6 @@
 // The system log: append-only lines, listed newest first with an opaque (createdAt, id) cursor.
 import { ValidationError } from '@wagate/contracts';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { ownedBy, schema } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
@@ -27,6 +27,10 @@ export interface ListSystemLogsInput {
   userId?: string | undefined;
   category?: string | undefined;
   level?: SystemLogLevel | undefined;
+  sessionId?: string | undefined;
+  workerId?: string | undefined;
+  /** Only lines written at or after this moment. */
+  since?: Date | undefined;
 }
 
 export interface SystemLogPage {
@@ -94,6 +98,9 @@ export function createSystemLogsRepository(db: Database): SystemLogsRepository {
       if (input.userId !== undefined) where.push(ownedBy(systemLogs, input.userId));
       if (input.category !== undefined) where.push(eq(systemLogs.category, input.category));
       if (input.level !== undefined) where.push(eq(systemLogs.level, input.level));
+      if (input.sessionId !== undefined) where.push(eq(systemLogs.sessionId, input.sessionId));
+      if (input.workerId !== undefined) where.push(eq(systemLogs.workerId, input.workerId));
+      if (input.since !== undefined) where.push(gte(systemLogs.createdAt, input.since));
       if (input.cursor) {
         const c = decodeCursor(input.cursor);
         where.push(

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { id } from './common.js';
+
+/** Calendar day in UTC, `YYYY-MM-DD`. */
+export const utcDate = z.iso.date();
+
+/** `GET /api/v1/usage?from=&to=&sessionId=`: the caller's usage by UTC day (default: the last 30 days). */
+export const usageQuery = z.strictObject({
+  from: utcDate.optional(),
+  to: utcDate.optional(),
+  sessionId: id.optional(),
+});
+export type UsageQuery = z.infer<typeof usageQuery>;
+
+/** Counts by metric: `api.calls`, `messages.sent`, `messages.sent.<type>`, `messages.received`. */
+export const usageMetrics = z.record(z.string(), z.int().min(0));
+
+export const usageResponse = z.object({
+  from: utcDate,
+  to: utcDate,
+  /** Only days with any usage, oldest first. */
+  days: z.array(z.object({ date: utcDate, metrics: usageMetrics })),
+  totals: usageMetrics,
+});
+export type UsageResponse = z.infer<typeof usageResponse>;
