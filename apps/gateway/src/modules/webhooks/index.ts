@@ -7,3 +7,4 @@ export { webhooksRoutes } from './webhooks.routes.js';
 export { checkWebhookUrl, isForbiddenAddress, type Lookup, type SsrfPolicy } from './ssrf-guard.js';
 export { generateWebhookSecret, signedHeaders, verifyWebhookSignature } from './webhook-signature.js';
 export { RETRY_SCHEDULE_MS, MAX_ATTEMPTS } from './retry-policy.js';
+export { createWebhooksModule, type WebhooksModule, type WebhooksModuleOptions } from './webhooks.module.js';
