@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../db/index.js';
 import { hashWorkerToken } from './worker-tokens.js';
-import { ADMIN_JWT, API_KEY, BOOTSTRAP_TOKEN, USER_JWT, bearer, workersTestApp, type WorkersTestApp } from './workers.test-support.js';
+import { ADMIN_JWT, API_KEY, BOOTSTRAP_TOKEN, USER_JWT, bearer, workersTestApp, type WorkersTestApp } from './test-support/workers-app.js';
 
 let t: WorkersTestApp;
 beforeEach(async () => {

@@ -4,11 +4,11 @@
 import { createCoordinator, type Coordinator } from '@wagate/storage';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { schema, type DatabaseHandle } from '../../db/index.js';
-import { registerAuthentication, type Authenticator } from '../../http/authenticate.js';
-import { registerErrorHandling } from '../../http/error-handler.js';
-import { openTestPglite } from '../../test-support/pglite.js';
-import { adminWorkersRoutes, createWorkersModule, internalWorkersRoutes, type WorkersModule, type WorkersModuleOptions } from './index.js';
+import { schema, type DatabaseHandle } from '../../../db/index.js';
+import { registerAuthentication, type Authenticator } from '../../../http/authenticate.js';
+import { registerErrorHandling } from '../../../http/error-handler.js';
+import { openTestPglite } from '../../../test-support/pglite.js';
+import { adminWorkersRoutes, createWorkersModule, internalWorkersRoutes, type WorkersModule, type WorkersModuleOptions } from '../index.js';
 
 export const BOOTSTRAP_TOKEN = 'bootstrap-worker-token-0123456789';
 export const ADMIN_JWT = 'test-admin-jwt';
@@ -52,7 +52,7 @@ export async function workersTestApp(options: WorkersModuleOptions & { coordinat
   await app.register(internalWorkersRoutes, { service: workers.service, authenticator });
   await app.register(adminWorkersRoutes, { service: workers.service, authenticator, ...(workers.onDraining ? { onDraining: workers.onDraining } : {}) });
   // A user route, to prove a worker token opens nothing but internal routes.
-  const { requireUser } = await import('../../http/authenticate.js');
+  const { requireUser } = await import('../../../http/authenticate.js');
   app.get('/api/v1/test/me', { preHandler: requireUser(authenticator) }, async () => ({ ok: true }));
   await app.ready();
   return {
