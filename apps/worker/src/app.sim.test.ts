@@ -123,6 +123,12 @@ describe('worker process (HTTP API + outbox + registration) on wa-sim', () => {
 
     const history = await call('GET', `${WORKER_API.messages}?sessionId=s1&epoch=1&chatId=${encodeURIComponent(`+${alice.phone}`)}`);
     expect((history.body['data'] as { id: string }[]).map((m) => m.id)).toEqual([message.id]);
+
+    expect((await call('POST', WORKER_API.delete, { sessionId: 's1', epoch: 0 })).body).toMatchObject({ code: 'STALE_EPOCH' });
+    const deleted = await call('POST', WORKER_API.delete, { sessionId: 's1', epoch: 1 });
+    expect(deleted).toEqual({ status: 200, body: { sessionId: 's1', epoch: 1, status: 'LOGGED_OUT', phoneNumber: `+${owner.phone}` } });
+    expect((await call('GET', `/api/v1/internal/sessions/s1?epoch=1`)).status).toBe(404);
+    await until(() => owner.companions().length === 0, 'the device unlinked');
   });
 
   it('refuses a session beyond maxSessions with 503', async () => {

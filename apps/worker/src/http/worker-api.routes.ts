@@ -1,6 +1,7 @@
 import {
   contactsCheckResponse,
   createGroupCommand,
+  deleteSessionCommand,
   groupCommand,
   groupInviteCodeCommand,
   groupMetadataQuery,
@@ -14,6 +15,7 @@ import {
   workerMediaQuery,
   workerMessageQuery,
   workerSendCommand,
+  workerSessionView,
   WORKER_API,
 } from '@wagate/contracts';
 import type { GroupMetadata, SessionCommandResponse, StartSessionCommand } from '@wagate/contracts';
@@ -30,7 +32,7 @@ export interface WorkerApiDeps {
   history: HistoryStore;
 }
 
-function commandResponse(s: SessionSnapshot): SessionCommandResponse {
+function commandResponse(s: Pick<SessionSnapshot, 'sessionId' | 'epoch' | 'status' | 'me'>): SessionCommandResponse {
   const phone = s.me?.id.split('@')[0]?.split(':')[0];
   return { sessionId: s.sessionId, epoch: s.epoch, status: s.status, phoneNumber: phone === undefined || phone === '' ? null : `+${phone}` };
 }
@@ -74,17 +76,30 @@ export async function workerApiRoutes(app: FastifyInstance, deps: WorkerApiDeps)
     return commandResponse({ ...before, status: 'LOGGED_OUT' });
   });
 
+  /**
+   * Unlinks the device when it is connected, then removes everything stored for the session:
+   * creds and keys, history, media, QR. A session not hosted here is fenced with the command's
+   * epoch first, so a worker still holding an older assignment cannot write it back.
+   */
+  app.post(WORKER_API.delete, async (request) => {
+    const { sessionId, epoch } = deleteSessionCommand.parse(request.body);
+    const before = manager.get(sessionId) === undefined ? undefined : manager.assertAssigned(sessionId, epoch);
+    await manager.delete(sessionId, epoch);
+    return commandResponse({ ...(before ?? { sessionId, epoch, me: undefined }), status: 'LOGGED_OUT' });
+  });
+
   /** The session as this worker sees it, with the current QR (string and PNG) or pairing code. */
   app.get(WORKER_API.session, async (request) => {
     const { sessionId, epoch } = workerMessageQuery.pick({ sessionId: true, epoch: true }).parse({ ...(request.params as object), ...(request.query as object) });
     const s = manager.assertAssigned(sessionId, epoch);
-    return {
+    // Parsed on the way out too: the gateway reads this with the same schema, so a drift shows here first.
+    return workerSessionView.parse({
       ...commandResponse(s),
       reason: s.reason ?? null,
       qr: s.qr === undefined ? null : { qr: s.qr.raw, dataUrl: s.qr.dataUrl, expiresAt: new Date(s.qr.expiresAt).toISOString() },
       pairingCode: s.pairingCode ?? null,
       attempts: s.attempts,
-    };
+    });
   });
 
   app.post(WORKER_API.send, async (request) => {

@@ -167,17 +167,28 @@ export class SessionManager {
     }
   }
 
-  /** Removes everything the worker stores for the session (creds, keys, history, QR). */
+  /**
+   * Deletes the session: unlinks the device from WhatsApp when it is connected here (a linked
+   * session that is not connected cannot be unlinked; its creds are deleted anyway), then removes
+   * everything stored for it: creds and keys, the epoch marker, history, media and the QR image.
+   * A session not hosted here is claimed with `epoch` first, so an older holder's writes are
+   * refused from then on.
+   */
   async delete(sessionId: string, epoch: number): Promise<void> {
-    if (this.#sessions.has(sessionId)) await this.logout(sessionId);
-    else {
+    await this.#starting.get(sessionId)?.catch(() => undefined);
+    if (this.#sessions.has(sessionId)) {
+      this.assertAssigned(sessionId, epoch);
+      await this.logout(sessionId);
+    } else {
       const auth = new AuthStateStore({ blobs: this.#o.blobs, keyring: this.#o.keyring, sessionId, epoch, workerId: this.#o.workerId });
       await auth.claim();
       await auth.deleteAll();
     }
     await this.#o.history.deleteSession(sessionId);
-    await this.#o.blobs.deletePrefix(`auth/${sessionId}/`);
+    await this.#o.blobs.deletePrefix(`media/${sessionId}/`);
     await this.#o.blobs.delete(`temp/qr/${sessionId}.png`);
+    // Last: the epoch marker goes with the rest, and a flush that finds no marker is refused.
+    await this.#o.blobs.deletePrefix(`auth/${sessionId}/`);
   }
 
   /** Sends; `requestId` makes a retried command return the first result instead of sending twice. */
