@@ -236,15 +236,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }, 60 * 60 * 1000);
   idempotencySweep.unref();
   app.addHook('onClose', async () => clearInterval(idempotencySweep));
+  const sandboxControlUrl = deps.sandbox?.controlUrl ?? deps.config.SANDBOX_CONTROL_URL;
   if (deps.config.WA_NETWORK === 'sandbox') {
-    if (deps.sandbox) {
+    if (sandboxControlUrl) {
       const sandbox = createSandboxService({
         phones: createSandboxPhonesRepository(db),
-        network: createWaSimControlClient({ controlUrl: deps.sandbox.controlUrl }),
+        network: createWaSimControlClient({ controlUrl: sandboxControlUrl }),
       });
       await app.register(sandboxRoutes, { service: sandbox, authenticator });
     } else {
-      app.log.warn('WA_NETWORK=sandbox but no simulator control URL was given: the /api/v1/sandbox routes are off');
+      app.log.warn('WA_NETWORK=sandbox but SANDBOX_CONTROL_URL is not set: the /api/v1/sandbox routes are off');
     }
   }
   void systemLogs;

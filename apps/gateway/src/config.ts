@@ -37,6 +37,8 @@ const schema = z
     S3_SECRET_KEY: optionalString,
     S3_REGION: z.string().min(1).default('us-east-1'),
     WA_NETWORK: z.enum(['whatsapp', 'sandbox']).default('whatsapp'),
+    /** The wa-sim control API behind the sandbox routes when the simulator runs apart (`wagate sim`); `wagate dev` sets it itself. */
+    SANDBOX_CONTROL_URL: z.url({ protocol: /^https?$/ }).optional(),
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
