@@ -112,13 +112,21 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   async function disableEndpoint(webhook: schema.WebhookRow, reason: string): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx.update(webhooks).set({ isActive: false, disabledReason: reason }).where(eq(webhooks.id, webhook.id));
+    const changed = await db.transaction(async (tx) => {
+      // Only the first of several concurrent failures turns it off (and logs it).
+      const off = await tx
+        .update(webhooks)
+        .set({ isActive: false, disabledReason: reason })
+        .where(and(eq(webhooks.id, webhook.id), eq(webhooks.isActive, true)))
+        .returning({ id: webhooks.id });
+      if (off.length === 0) return false;
       await tx
         .update(webhookDeliveries)
         .set({ status: 'DISABLED', lockedUntil: null })
         .where(and(eq(webhookDeliveries.webhookId, webhook.id), sql`${webhookDeliveries.status} = 'PENDING'`));
+      return true;
     });
+    if (!changed) return;
     logger.warn({ webhookId: webhook.id, sessionId: webhook.sessionId, userId: webhook.userId, reason }, 'webhook endpoint disabled');
     await options.systemLogs
       ?.append({
