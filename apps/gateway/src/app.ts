@@ -147,7 +147,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await Promise.allSettled([...pendingAudit]);
   });
   const users = createUsersRepository(db);
-  const userStatus = createUserStatusCache({ coordinator: deps.coordinator, users });
+  const userStatus = createUserStatusCache({ coordinator: deps.coordinator, users, logger: app.log });
   const apiKeys = createApiKeysService({ repository: createApiKeysRepository(db), coordinator: deps.coordinator, audit, logger: app.log });
   const accessTokens = createAccessTokens({ secret: jwtSecret(deps.config, app.log), ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS });
   const authenticator: Authenticator = { ...createAuthenticator({ accessTokens, userStatus, apiKeys }), worker: createWorkerAuthenticator({ db, coordinator: deps.coordinator, bootstrapToken: deps.config.WORKER_TOKEN }).verify };

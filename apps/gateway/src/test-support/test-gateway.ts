@@ -16,7 +16,10 @@ import { openTestPglite } from './pglite.js';
 export interface TestGatewayOptions {
   /** Environment-style overrides, parsed like the real environment (`{ WA_NETWORK: 'sandbox' }`). */
   config?: Record<string, string | undefined>;
-  /** Replace or add dependencies (a RedisCoordinator, a fake worker client…). */
+  /**
+   * Replace or add dependencies (a RedisCoordinator, a fake worker client…). A `database` given here
+   * must be a full DatabaseHandle (from openTestPglite) and is not closed by `close()`.
+   */
   deps?: Partial<AppDependencies>;
 }
 
@@ -66,15 +69,17 @@ export function testGatewayConfig(dataDir: string, overrides: Record<string, str
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'wagate-gw-'));
   const config = options.deps?.config ?? testGatewayConfig(dir, options.config);
-  const database = await openTestPglite();
+  // A shared database (two gateway replicas in one test) is passed in and left open by close().
+  const ownDatabase = !options.deps?.database;
+  const database = (options.deps?.database as DatabaseHandle | undefined) ?? (await openTestPglite());
   const coordinator = options.deps?.coordinator ?? new MemoryCoordinator();
   const blobStore = options.deps?.blobStore ?? new FsBlobStore({ root: join(dir, 'objects') });
   let app: FastifyInstance;
   try {
-    app = await buildApp({ logLevel: 'silent', ...options.deps, config, database: options.deps?.database ?? database, coordinator, blobStore });
+    app = await buildApp({ logLevel: 'silent', ...options.deps, config, database, coordinator, blobStore });
     await app.ready();
   } catch (error) {
-    await database.close();
+    if (ownDatabase) await database.close();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
@@ -109,7 +114,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
       try {
         await app.close();
       } finally {
-        await database.close();
+        if (ownDatabase) await database.close();
         if (!options.deps?.coordinator) await coordinator.close();
         await rm(dir, { recursive: true, force: true });
       }

@@ -19,7 +19,7 @@ export interface ResilientLimiter {
 /** After a failure, the shared limiter is tried again at most this often. */
 const RETRY_SHARED_MS = 5_000;
 
-export function createResilientLimiter(deps: { coordinator: Coordinator; logger: FastifyBaseLogger }): ResilientLimiter {
+export function createResilientLimiter(deps: { coordinator: Coordinator; logger: FastifyBaseLogger; retrySharedMs?: number }): ResilientLimiter {
   const local = new MemoryCoordinator();
   let degradedSince: Date | null = null;
   let nextSharedAttempt = 0;
@@ -41,7 +41,7 @@ export function createResilientLimiter(deps: { coordinator: Coordinator; logger:
             degradedSince = new Date();
             deps.logger.error({ err: error }, 'shared rate limiter unreachable; enforcing limits per replica until it answers');
           }
-          nextSharedAttempt = Date.now() + RETRY_SHARED_MS;
+          nextSharedAttempt = Date.now() + (deps.retrySharedMs ?? RETRY_SHARED_MS);
         }
       }
       return local.rateLimit(`rl:${key}`, rule);

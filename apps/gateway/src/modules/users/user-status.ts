@@ -3,6 +3,7 @@
 // every replica (they share the Coordinator).
 import type { UserRole, UserTier } from '@wagate/contracts';
 import type { Coordinator } from '@wagate/storage';
+import type { FastifyBaseLogger } from 'fastify';
 import type { UsersRepository } from './users.repository.js';
 
 export interface UserStatus {
@@ -22,15 +23,20 @@ const TTL_MS = 30_000;
 export const userStatusCacheKey = (userId: string) => `identity:user-status:${userId}`;
 const key = userStatusCacheKey;
 
-export function createUserStatusCache(deps: { coordinator: Coordinator; users: UsersRepository }): UserStatusCache {
+/**
+ * A Coordinator outage degrades to reading the database on every request rather than failing
+ * authentication; the cache is only an optimisation.
+ */
+export function createUserStatusCache(deps: { coordinator: Coordinator; users: UsersRepository; logger?: FastifyBaseLogger }): UserStatusCache {
+  const warn = (error: unknown) => deps.logger?.warn({ err: error }, 'user status cache unavailable; reading the database');
   return {
     async get(userId) {
-      const cached = await deps.coordinator.get(key(userId));
+      const cached = await deps.coordinator.get(key(userId)).catch((error: unknown) => (warn(error), null));
       if (cached !== null) return JSON.parse(cached) as UserStatus;
       const row = await deps.users.findById(userId);
       if (!row) return null;
       const status: UserStatus = { role: row.role, tier: row.tier, isActive: row.isActive };
-      await deps.coordinator.set(key(userId), JSON.stringify(status), TTL_MS);
+      await deps.coordinator.set(key(userId), JSON.stringify(status), TTL_MS).catch(warn);
       return status;
     },
     async invalidate(userId) {
