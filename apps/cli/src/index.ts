@@ -1,2 +1,3 @@
 export { ensureEmbeddedSecrets, type EmbeddedSecrets } from './embedded-secrets.js';
-export { runGateway } from './roles/gateway-role.js';
+export { runGateway, startGatewayRole } from './roles/gateway-role.js';
+export { runWorker, startWorkerRole } from './roles/worker-role.js';

@@ -19,19 +19,11 @@ const out: Output = {
 
 type Role = (env: Record<string, string | undefined>, out: Output) => Promise<Closable[]>;
 
-const notBuiltYet =
-  (role: string): Role =>
-  async () => {
-    throw new NotBuiltError(`the ${role} role is not built yet`);
-  };
-
-class NotBuiltError extends Error {}
-
 // Roles load lazily: a gateway never pays for importing Baileys and the simulator.
 const roles: Record<string, () => Promise<Role>> = {
   dev: async () => (await import('./roles/dev-role.js')).runDev,
   gateway: async () => (await import('./roles/gateway-role.js')).runGateway,
-  worker: async () => notBuiltYet('worker'),
+  worker: async () => (await import('./roles/worker-role.js')).runWorker,
   sim: async () => (await import('./roles/sim-role.js')).runSim,
 };
 
@@ -52,11 +44,9 @@ async function main(argv: string[]): Promise<void> {
     const closables = await role(readEnvironment(), out);
     closeOnSignals(closables, out);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // Both apps name every invalid key at once; neither needs a stack trace.
+    if (error instanceof ConfigError || (error instanceof Error && error.name === 'ConfigError')) {
       out.error(error.message);
-    } else if (error instanceof NotBuiltError) {
-      out.error(error.message);
-      process.exit(3);
     } else {
       out.error(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
