@@ -8,6 +8,7 @@ import { HistoryStore } from './history/index.js';
 import { WorkerTokens, buildHttpServer, cpuPercent, memoryPercent } from './http/index.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
+import { RetentionJob } from './retention/index.js';
 import { SessionManager } from './sessions/index.js';
 import { BaileysConnector, assertRealNetworkTrust, useSimulatorTrust } from './whatsapp/index.js';
 import type { SimulatorTrust } from './whatsapp/index.js';
@@ -29,6 +30,7 @@ export interface Worker {
   history: HistoryStore;
   outbox: EventOutbox;
   link: GatewayLink;
+  retention: RetentionJob;
   http: Awaited<ReturnType<typeof buildHttpServer>>;
   /** Listens, starts the outbox sender and registers with the gateway (in the background). */
   start(): Promise<{ url: string }>;
@@ -132,6 +134,14 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     },
   });
 
+  const retention = new RetentionJob({
+    blobs,
+    retentionDays: config.historyRetentionDays,
+    intervalMs: config.retentionSweepIntervalMs,
+    sessions: () => sessions.list().map((s) => s.sessionId),
+    logger,
+  });
+
   const http = await buildHttpServer({ manager: sessions, history, tokens, logger, workerId: config.workerId, version });
 
   return {
@@ -140,11 +150,13 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     history,
     outbox,
     link,
+    retention,
     http,
     async start() {
       await outbox.open();
       outbox.start();
       const url = await http.listen({ port: config.port, host: '0.0.0.0' });
+      retention.start();
       if (deps.standalone !== true) {
         void link
           .register()
@@ -156,6 +168,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     },
     async stop() {
       link.stop();
+      await retention.stop();
       await sessions.close();
       await history.close();
       await outbox.stop(2000);

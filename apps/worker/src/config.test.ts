@@ -28,8 +28,15 @@ describe('parseWorkerConfig', () => {
       waNetwork: 'whatsapp',
       logLevel: 'info',
       authKeyFlushMs: 50,
+      historyRetentionDays: 90,
+      retentionSweepIntervalMs: 3_600_000,
     });
     expect(config.encryptionKeys).toEqual([{ id: 'k0', key: Buffer.alloc(32, 1) }]);
+  });
+
+  it('reads the retention settings and refuses a retention under one day', () => {
+    expect(parseWorkerConfig({ ...base, HISTORY_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL_MS: '60000' })).toMatchObject({ historyRetentionDays: 30, retentionSweepIntervalMs: 60_000 });
+    expect(issuesOf({ ...base, HISTORY_RETENTION_DAYS: '0' }).map((i) => i.key)).toEqual(['HISTORY_RETENTION_DAYS']);
   });
 
   it('prefers WORKER_PORT over PORT and trims a trailing slash from URLs', () => {

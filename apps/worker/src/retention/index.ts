@@ -1,0 +1,2 @@
+export { RetentionJob } from './retention-job.js';
+export type { RetentionOptions, SweepResult } from './retention-job.js';
