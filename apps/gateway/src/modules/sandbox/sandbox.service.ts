@@ -61,8 +61,11 @@ const ENVELOPE_KEYS = new Set(['messageContextInfo', 'senderKeyDistributionMessa
 function typeOf(kind: string | null | undefined, message: Record<string, unknown> | null | undefined): string {
   const key = kind ?? Object.keys(message ?? {}).find((k) => !ENVELOPE_KEYS.has(k) && (message ?? {})[k] != null);
   if (key === undefined) return 'unknown';
-  if (key === 'protocolMessage') {
-    const protocol = (message?.protocolMessage ?? {}) as { type?: unknown; editedMessage?: unknown };
+  if (key === 'protocolMessage' || key === 'editedMessage') {
+    // Edits may come wrapped (`editedMessage.message.protocolMessage`); the kind is already unwrapped.
+    const wrapped = (message?.editedMessage as { message?: { protocolMessage?: unknown } } | undefined)?.message?.protocolMessage;
+    const protocol = (message?.protocolMessage ?? wrapped ?? {}) as { type?: unknown; editedMessage?: unknown };
+    if (key === 'editedMessage') return 'edit';
     // REVOKE is type 0 (omitted as the proto default); MESSAGE_EDIT carries the new content.
     if (protocol.editedMessage != null) return 'edit';
     return protocol.type === undefined || protocol.type === 0 || protocol.type === 'REVOKE' ? 'delete' : 'protocol';
