@@ -26,8 +26,10 @@ export interface WebhookDispatcherOptions {
   onEndpointDisabled?: (event: { webhookId: string; sessionId: string; userId: string; reason: string }) => void;
   /** Poll interval (WEBHOOK_DISPATCH_INTERVAL_MS). */
   intervalMs: number;
-  /** Rows claimed per poll, all sent concurrently. */
+  /** Rows claimed per poll. */
   batchSize?: number;
+  /** Sends running at once on this replica; claiming pauses at this many. */
+  maxInFlight?: number;
   /** How long a claim holds a row; must exceed the send timeout (15 s) with room for the result write. */
   leaseMs?: number;
   schedule?: readonly number[];
@@ -64,6 +66,7 @@ interface ClaimedRow {
 const WAKE_DELAY_MS = 20;
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_BATCH_SIZE = 20;
+export const DEFAULT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_DISABLE_AFTER_FAILURES = 12;
 export const DEFAULT_DISABLE_AFTER_MS = 48 * HOUR;
 export const DEFAULT_RETENTION_MS = 30 * 24 * HOUR;
@@ -71,6 +74,7 @@ export const DEFAULT_RETENTION_MS = 30 * 24 * HOUR;
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   const { db, sender, secretBox, logger } = options;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const schedule = options.schedule ?? RETRY_SCHEDULE_MS;
   const disableAfterFailures = options.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
@@ -84,16 +88,18 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   let cleanupTimer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> | undefined;
   let wakeRequested = false;
+  let throttled = false;
+  const inFlight = new Set<Promise<unknown>>();
   const abort = new AbortController();
 
-  async function claim(): Promise<ClaimedRow[]> {
+  async function claim(limit: number): Promise<ClaimedRow[]> {
     // PENDING rows that are due, and DELIVERING rows whose lease ran out (their replica died).
     const result = await db.execute<ClaimedRow & Record<string, unknown>>(sql`
       with due as (
         select id from ${webhookDeliveries}
         where status in ('PENDING', 'DELIVERING') and next_attempt_at <= now()
         order by next_attempt_at
-        limit ${batchSize}
+        limit ${limit}
         for update skip locked
       )
       update ${webhookDeliveries} d
@@ -207,20 +213,35 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     }
   }
 
-  async function runOnce(): Promise<number> {
-    const rows = await claim();
-    if (rows.length === 0) return 0;
+  /** Claims up to `limit` rows and starts sending them; `done` settles when every send has been recorded. */
+  async function claimAndStart(limit: number): Promise<{ claimed: number; done: Promise<unknown> }> {
+    const rows = await claim(limit);
+    if (rows.length === 0) return { claimed: 0, done: Promise.resolve() };
     const ids = [...new Set(rows.map((r) => r.webhook_id))];
     const endpoints = new Map((await db.select().from(webhooks).where(inArray(webhooks.id, ids))).map((w) => [w.id, w]));
-    await Promise.all(
-      rows.map((row) =>
-        deliver(row, endpoints.get(row.webhook_id)).catch((err: unknown) => {
-          // The row stays leased and comes back when the lease ends; nothing is lost.
-          logger.error({ err, deliveryId: row.id, webhookId: row.webhook_id }, 'webhook delivery failed unexpectedly');
-        }),
-      ),
-    );
-    return rows.length;
+    const sends = rows.map((row) => {
+      const send = deliver(row, endpoints.get(row.webhook_id)).catch((err: unknown) => {
+        // The row stays leased and comes back when the lease ends; nothing is lost.
+        logger.error({ err, deliveryId: row.id, webhookId: row.webhook_id }, 'webhook delivery failed unexpectedly');
+      });
+      inFlight.add(send);
+      void send.finally(() => {
+        inFlight.delete(send);
+        // A slot freed while the loop was throttled: look for more now rather than after the interval.
+        if (throttled) {
+          throttled = false;
+          schedule_(0);
+        }
+      });
+      return send;
+    });
+    return { claimed: rows.length, done: Promise.all(sends) };
+  }
+
+  async function runOnce(): Promise<number> {
+    const { claimed, done } = await claimAndStart(batchSize);
+    await done;
+    return claimed;
   }
 
   async function cleanup(): Promise<number> {
@@ -244,21 +265,31 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     timer = setTimeout(tick, delayMs);
   }
 
+  /**
+   * Claims only while fewer than `maxInFlight` sends are running, and never waits for them: one slow
+   * endpoint (up to the 15 s timeout) must not hold up every other endpoint's deliveries.
+   */
   function tick(): void {
     timerDueAt = Infinity;
     if (!running || current) return;
     wakeRequested = false;
-    const round = runOnce()
+    const free = maxInFlight - inFlight.size;
+    if (free <= 0) {
+      throttled = true;
+      return;
+    }
+    const limit = Math.min(batchSize, free);
+    current = claimAndStart(limit)
+      .then((r) => r.claimed)
       .catch((err: unknown) => {
         logger.error({ err }, 'webhook dispatch round failed');
         return 0;
       })
       .then((claimed) => {
         current = undefined;
-        // A full batch means more may be due: go again at once.
-        schedule_(claimed >= batchSize || wakeRequested ? 0 : options.intervalMs);
+        // A full claim means more may be due: go again at once.
+        schedule_(claimed >= limit || wakeRequested ? 0 : options.intervalMs);
       });
-    current = round;
   }
 
   return {
@@ -281,6 +312,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       clearInterval(cleanupTimer);
       abort.abort();
       await current;
+      await Promise.allSettled([...inFlight]);
     },
     runOnce,
     wake() {
