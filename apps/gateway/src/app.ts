@@ -24,7 +24,8 @@ import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, int
 import { createWebhooksModule, webhooksRoutes, type WebhooksModuleOptions } from './modules/webhooks/index.js';
 import { createIdempotencyRepository, createMessagesService, messagesRoutes } from './modules/messages/index.js';
 import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
-import { createSessionsRepository, sessionView } from './modules/sessions/index.js';
+import { createSessionsRepository, createSessionsService, sessionLiveRoutes, sessionsRoutes, sessionView } from './modules/sessions/index.js';
+import { createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -217,6 +218,33 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   void webhookOutbox;
   // [/webhooks]
   // [sessions] sessions, events ingest, live status (issue 6)
+  // Audit goes through identity's off-request-path writer; the modules only need `append`.
+  const sessionsAudit = { append: async (entry: AppendSystemLogInput) => audit(entry) };
+  const sessions = createSessionsService({
+    db,
+    repository: createSessionsRepository(db),
+    config: deps.config,
+    coordinator: deps.coordinator,
+    apiKeys,
+    limits,
+    routing,
+    workerClient,
+    audit: sessionsAudit,
+    logger: app.log.child({ module: 'sessions' }),
+  });
+  await app.register(sessionsRoutes, { service: sessions, authenticator });
+  await app.register(sessionLiveRoutes, { service: sessions, authenticator, coordinator: deps.coordinator });
+  const eventsIngest = createEventsIngest({
+    db,
+    repository: createEventsRepository(),
+    coordinator: deps.coordinator,
+    logger: app.log.child({ module: 'events' }),
+    webhookOutbox,
+    usage,
+    audit: sessionsAudit,
+  });
+  await app.register(eventsRoutes, { ingest: eventsIngest, authenticator });
+  // [/sessions]
   // [messages] external messaging API, contacts, sandbox (issue 6)
   const messages = createMessagesService({
     sessions: createSessionsRepository(db),

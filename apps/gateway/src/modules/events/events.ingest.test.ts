@@ -183,7 +183,7 @@ describe('events ingest', () => {
   });
 
   it('takes a full batch of 500 events over many sessions in a few statements', async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(await placedSession());
     const batch = Array.from({ length: 500 }, (_, i) => event(ids[i % ids.length]!, 'message.received', message(ids[i % ids.length]!)));
     const started = performance.now();
