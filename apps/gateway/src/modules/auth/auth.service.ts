@@ -33,6 +33,8 @@ const INVALID_REFRESH = 'The refresh token is invalid or expired.';
 
 export function createAuthService(deps: AuthServiceDeps) {
   const dummyHash = createDummyHash(deps.passwordCost);
+  // Computed now, so the first unknown-email login does not pay for the hash and stand out.
+  void dummyHash();
 
   async function issueTokens(user: UserRow, familyId?: string): Promise<{ token: string; refreshToken: string }> {
     const [token, refreshToken] = await Promise.all([

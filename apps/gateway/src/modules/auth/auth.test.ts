@@ -78,6 +78,32 @@ describe('auth', () => {
     expect(strip(unknownEmail.json())).toEqual(strip(wrongPassword.json()));
   });
 
+  it('spends comparable time on an unknown email and a wrong password (both run bcrypt)', async () => {
+    // At cost 10 one comparison takes tens of milliseconds, far above the database lookup, so a
+    // path that skipped bcrypt would show up as several times faster.
+    const slow = await createTestGateway({ config: { PASSWORD_HASH_COST: '10', LOGIN_FAILURES_PER_ACCOUNT: '100', LOGIN_FAILURES_PER_IP: '100' } });
+    try {
+      const user = await slow.signUp();
+      const time = async (email: string) => {
+        const t0 = performance.now();
+        const res = await slow.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: 'not the password' } });
+        expect(res.statusCode).toBe(401);
+        return performance.now() - t0;
+      };
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const wrong: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        wrong.push(await time(user.email));
+        unknown.push(await time(`nobody-${i}@example.test`));
+      }
+      expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.5);
+      expect(median(wrong)).toBeGreaterThan(median(unknown) * 0.5);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('writes audit lines for a login and a failed login', async () => {
     const user = await gw.signUp();
     await gw.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: user.password } });
@@ -142,6 +168,24 @@ describe('auth', () => {
       expect(res.statusCode).toBe(401);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.json().code).toBe('UNAUTHORIZED');
+    });
+  });
+
+  describe('credential kinds stay on their own routes', () => {
+    const register = (token: string) =>
+      gw.app.inject({ method: 'POST', url: '/api/v1/internal/workers/register', headers: { authorization: `Bearer ${token}` }, payload: { endpoint: 'http://127.0.0.1:9', maxSessions: 5, version: 'test' } });
+
+    it('refuses a user token on an internal route and worker tokens on user routes', async () => {
+      const user = await gw.signUp();
+      expect((await register(user.token)).statusCode).toBe(401);
+      const registered = await register(gw.config.WORKER_TOKEN!);
+      expect(registered.statusCode).toBe(200);
+      const workerToken = registered.json().token as string;
+      for (const token of [gw.config.WORKER_TOKEN!, workerToken]) {
+        expect((await me(token)).statusCode).toBe(401);
+        expect((await gw.app.inject({ method: 'GET', url: '/api/v1/session', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+        expect((await gw.app.inject({ method: 'GET', url: '/api/v1/session', headers: { 'x-api-key': token } })).statusCode).toBe(401);
+      }
     });
   });
 
