@@ -42,6 +42,13 @@ describe('gateway config', () => {
     expect(() => parseGatewayConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
   });
 
+  it('hashes passwords at bcrypt cost 12 by default and refuses less in production', () => {
+    expect(parseGatewayConfig({}).PASSWORD_HASH_COST).toBe(12);
+    const secrets = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), WORKER_TOKEN: 'w'.repeat(24) };
+    expect(() => parseGatewayConfig({ NODE_ENV: 'production', ...secrets, PASSWORD_HASH_COST: '4' })).toThrow(/PASSWORD_HASH_COST: must be at least 12/);
+    expect(parseGatewayConfig({ NODE_ENV: 'production', ...secrets, PASSWORD_HASH_COST: '13' }).PASSWORD_HASH_COST).toBe(13);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseGatewayConfig({ REDIS_URL: '', PORT: '' }).PORT).toBe(3000);
   });

@@ -225,3 +225,34 @@ describe('auth', () => {
     });
   });
 });
+
+describe('identity routes in the OpenAPI document', () => {
+  it('describes every identity route with its schemas', async () => {
+    const gw = await createTestGateway();
+    try {
+      const doc = (await gw.app.inject({ method: 'GET', url: '/docs/json' })).json();
+      const expected: [string, string][] = [
+        ['/api/v1/auth/register', 'post'],
+        ['/api/v1/auth/login', 'post'],
+        ['/api/v1/auth/refresh', 'post'],
+        ['/api/v1/auth/me', 'get'],
+        ['/api/v1/sessions/{id}/api-keys', 'get'],
+        ['/api/v1/sessions/{id}/api-keys', 'post'],
+        ['/api/v1/sessions/{id}/api-keys/{keyId}', 'delete'],
+        ['/api/v1/usage', 'get'],
+        ['/api/v1/admin/users', 'get'],
+        ['/api/v1/admin/users/{id}', 'patch'],
+        ['/api/v1/admin/logs', 'get'],
+        ['/api/v1/admin/stats', 'get'],
+      ];
+      for (const [path, method] of expected) {
+        const op = doc.paths[path]?.[method];
+        expect(op, `${method} ${path}`).toBeDefined();
+        expect(Object.keys(op.responses).length).toBeGreaterThan(1);
+      }
+      expect(doc.paths['/api/v1/auth/register'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
+    } finally {
+      await gw.close();
+    }
+  });
+});
