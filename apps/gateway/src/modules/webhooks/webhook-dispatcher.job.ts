@@ -191,10 +191,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     logger.debug({ deliveryId: row.id, webhookId: endpoint.id, attempt: row.attempts, code, outcome: outcome.kind, ms: Math.round(result.durationMs) }, 'webhook attempt');
     switch (outcome.kind) {
       case 'delivered': {
+        const settle = { status: 'DELIVERED' as const, deliveredAt: sql`now()`, lockedUntil: null, lastResponseCode: code, lastError: null };
+        // The common case, a healthy endpoint, costs one statement; only a recovering one needs the transaction.
+        if (endpoint.failureCount === 0) {
+          await db.update(webhookDeliveries).set(settle).where(ours(row));
+          return;
+        }
         await db.transaction(async (tx) => {
           const settled = await tx
             .update(webhookDeliveries)
-            .set({ status: 'DELIVERED', deliveredAt: sql`now()`, lockedUntil: null, lastResponseCode: code, lastError: null })
+            .set(settle)
             .where(ours(row))
             .returning({ id: webhookDeliveries.id });
           if (settled.length > 0) {
