@@ -128,6 +128,20 @@ describe('events ingest', () => {
     expect((await row(id)).status).toBe('CONNECTING');
   });
 
+  it('still takes the final events of a logged-out (released) session from its last worker, but not older epochs', async () => {
+    const id = await placedSession();
+    const out = await h.app.inject({ method: 'POST', url: `/api/v1/sessions/${id}/logout`, headers: owner.auth });
+    expect(out.statusCode).toBe(202);
+    expect((await row(id)).workerId).toBeNull();
+    const last = event(id, 'session.status', { status: 'LOGGED_OUT', previousStatus: 'CONNECTED' });
+    const res = await post([last]);
+    expect(res.json()).toEqual({ acknowledged: [last.id], rejected: [], dropSessions: [] });
+    expect(outbox.payloads.map((p) => p.id)).toEqual([last.id]);
+    const older = event(id, 'session.status', { status: 'CONNECTED' }, { epoch: 0 });
+    expect((await post([older])).json().rejected).toEqual([expect.objectContaining({ code: 'NOT_ASSIGNED' })]);
+    expect((await row(id)).status).toBe('LOGGED_OUT');
+  });
+
   it('refuses a batch naming another worker than the token (403) and the bootstrap-less call (401)', async () => {
     const id = await placedSession();
     const other = await h.addWorker();

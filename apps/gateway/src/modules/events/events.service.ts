@@ -71,7 +71,9 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
             rejected.push({ id: event.id, code: 'UNKNOWN_SESSION', detail: 'The session does not exist (deleted?).' });
             // Nobody holds a deleted session: one past the worker's epoch makes it stop.
             drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, event.epoch + 1));
-          } else if (row.workerId !== event.workerId) {
+          } else if (row.workerId !== event.workerId && !(row.workerId === null && event.epoch === row.epoch)) {
+            // (A released session — logout — still takes the last events of its final epoch, e.g.
+            // LOGGED_OUT itself: nobody else can hold that epoch, and customers want that webhook.)
             rejected.push({ id: event.id, code: 'NOT_ASSIGNED', detail: 'The session is not assigned to this worker.' });
             drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, row.epoch, event.epoch + 1));
           } else if (event.epoch < row.epoch) {
