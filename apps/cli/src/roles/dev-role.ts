@@ -27,6 +27,7 @@ export async function runDev(env: Record<string, string | undefined>, out: Outpu
   const closables: Closable[] = [];
   try {
     let sandbox: WorkerRoleOptions['sandbox'];
+    let gatewayEnv = env;
     if (env.WA_NETWORK === 'sandbox') {
       const dir = join(dataDirOf(env), 'sim');
       await mkdir(dir, { recursive: true });
@@ -35,8 +36,10 @@ export async function runDev(env: Record<string, string | undefined>, out: Outpu
       closables.push({ name: 'wa-sim', close: () => sim.close() });
       sandbox = { url: sim.url, rootPublicKey: sim.rootPublicKey, mediaCa: sim.mediaCa };
       out.info(`sandbox: wa-sim at ${sim.url}, control API ${sim.controlUrl}`);
+      // The gateway's /api/v1/sandbox routes drive this simulator's virtual phones.
+      gatewayEnv = { ...env, SANDBOX_CONTROL_URL: env.SANDBOX_CONTROL_URL ?? sim.controlUrl };
     }
-    const started = await startGatewayRole(env, out);
+    const started = await startGatewayRole(gatewayEnv, out);
     closables.push(...started.closables);
     const { startWorkerRole } = await import('./worker-role.js');
     const workerPort = env.WORKER_PORT && env.WORKER_PORT.length > 0 ? env.WORKER_PORT : String(await freePort());

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'played', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'reaction', 'poll', 'unknown'] as const;
+export const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'reaction', 'poll', 'edit', 'delete', 'unknown'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface MediaInfo {

@@ -185,7 +185,27 @@ class BaileysClient implements WhatsAppClient {
     const jid = toJid(message.to);
     const sent = await this.#sock.sendMessage(jid, toContent(message, jid), await toSendOptions(message, jid, this.#getMessageRaw));
     if (sent === undefined) throw new Error('Baileys did not return the sent message.');
-    const mapped = mapMessage(sent, this.#aliases, { id: this.#sock.user?.id });
+    let mapped = mapMessage(sent, this.#aliases, { id: this.#sock.user?.id });
+    // Edits and deletes go out as protocol messages, which mapMessage skips as "no content"; the
+    // send still happened, so answer with the stanza's id and what it did.
+    if (mapped === null && (message.type === 'edit' || message.type === 'delete') && sent.key.id != null) {
+      const { chatId, aliases } = this.#aliases.resolve(jid);
+      mapped = {
+        id: sent.key.id,
+        chatId,
+        chatAliases: aliases,
+        fromMe: true,
+        sender: this.#sock.user?.id,
+        senderName: undefined,
+        timestamp: Date.now(),
+        type: message.type,
+        text: message.type === 'edit' ? message.text : undefined,
+        media: undefined,
+        refId: message.messageId,
+        status: 'pending',
+        raw: undefined,
+      };
+    }
     if (mapped === null || sent.key.id == null) throw new Error('The sent message has no content.');
     return { id: mapped.id, timestamp: mapped.timestamp, message: { ...mapped, status: mapped.status ?? 'pending' } };
   }
