@@ -154,7 +154,7 @@ describe('auth', () => {
     });
 
     it('refuses an HS512 token even with the right secret (algorithm pinned)', async () => {
-      const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject(user.userId).setIssuer(JWT_ISSUER).setAudience(JWT_AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(secret());
+      const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512', typ: 'JWT' }).setSubject(user.userId).setIssuer(JWT_ISSUER).setAudience(JWT_AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(secret());
       expect((await me(hs512)).statusCode).toBe(401);
     });
 

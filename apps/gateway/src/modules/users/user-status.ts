@@ -19,6 +19,13 @@ export interface UserStatusCache {
 }
 
 const TTL_MS = 30_000;
+/**
+ * `invalidate` leaves this marker for a few seconds instead of deleting the key, and readers
+ * cache only into an absent key. A reader that fetched the row just before a change can then
+ * not put the old state back after the invalidation.
+ */
+const TOMBSTONE = '-';
+const TOMBSTONE_MS = 5_000;
 /** The Coordinator key of a user's cached status (tests that edit users in SQL drop it). */
 export const userStatusCacheKey = (userId: string) => `identity:user-status:${userId}`;
 const key = userStatusCacheKey;
@@ -32,15 +39,15 @@ export function createUserStatusCache(deps: { coordinator: Coordinator; users: U
   return {
     async get(userId) {
       const cached = await deps.coordinator.get(key(userId)).catch((error: unknown) => (warn(error), null));
-      if (cached !== null) return JSON.parse(cached) as UserStatus;
+      if (cached !== null && cached !== TOMBSTONE) return JSON.parse(cached) as UserStatus;
       const row = await deps.users.findById(userId);
       if (!row) return null;
       const status: UserStatus = { role: row.role, tier: row.tier, isActive: row.isActive };
-      await deps.coordinator.set(key(userId), JSON.stringify(status), TTL_MS).catch(warn);
+      if (cached === null) await deps.coordinator.setIfAbsent(key(userId), JSON.stringify(status), TTL_MS).catch(warn);
       return status;
     },
     async invalidate(userId) {
-      await deps.coordinator.delete(key(userId));
+      await deps.coordinator.set(key(userId), TOMBSTONE, TOMBSTONE_MS);
     },
   };
 }
