@@ -17,7 +17,7 @@ export async function openInfrastructure(env: Record<string, string | undefined>
   const dataDir = dataDirOf(env);
   const secrets = env.NODE_ENV === 'production' ? {} : await ensureEmbeddedSecrets(dataDir);
   const config = parseGatewayConfig({ ...secrets, ...env, DATA_DIR: dataDir });
-  const coordinator = createCoordinator(config.REDIS_URL ? { redisUrl: config.REDIS_URL, keyPrefix: 'wagate:' } : {});
+  const coordinator = createCoordinator(config.REDIS_URL ? { redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX } : {});
   const blobStore = createBlobStore(
     config.S3_BUCKET && config.S3_ACCESS_KEY && config.S3_SECRET_KEY
       ? {
