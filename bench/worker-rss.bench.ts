@@ -52,6 +52,7 @@ async function startSimulator(): Promise<{ info: SimInfo; pid: number; stop(): v
   if (child.pid === undefined) throw new Error('simulator has no pid');
   // A failed run must not leave the simulator behind.
   process.once('exit', () => child.kill('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   return { info: JSON.parse(line) as SimInfo, pid: child.pid, stop: () => void child.kill('SIGTERM') };
 }
 
@@ -130,8 +131,9 @@ async function main(): Promise<void> {
 
   await new Promise((r) => setTimeout(r, 500));
   const baseline = settledRss();
+  const baselineHeap = process.memoryUsage().heapUsed;
   out(`worker-rss: ${steps.join(' → ')} sessions, ${MESSAGES_EACH_WAY} messages each way per session, pairing ${PAIRING_CONCURRENCY} at a time`);
-  out(`baseline (worker built and listening, no session): RSS ${mb(baseline)} MB, heap ${mb(process.memoryUsage().heapUsed)} MB`);
+  out(`baseline (worker built and listening, no session): RSS ${mb(baseline)} MB, heap ${mb(baselineHeap)} MB, external ${mb(process.memoryUsage().external)} MB`);
 
   const owners: string[] = [];
   const pairOne = async (i: number): Promise<void> => {
@@ -186,7 +188,10 @@ async function main(): Promise<void> {
     const rss = settledRss();
     const connected = worker.manager.list().filter((s) => s.status === 'CONNECTED').length;
     const perSession = (rss - baseline) / target;
-    const row = `${String(target).padStart(4)} sessions (${connected} connected): RSS ${mb(rss)} MB, +${mb(rss - baseline)} MB over baseline = ${mb(perSession)} MB per session; heap ${mb(process.memoryUsage().heapUsed)} MB; paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
+    const mem = process.memoryUsage();
+    const row =
+      `${String(target).padStart(4)} sessions (${connected} connected): RSS ${mb(rss)} MB, +${mb(rss - baseline)} MB over baseline = ${mb(perSession)} MB per session` +
+      ` (heap ${mb(mem.heapUsed)} MB = ${mb((mem.heapUsed - baselineHeap) / target)} MB/session, external ${mb(mem.external)} MB); paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
     rows.push(row);
     out(row);
   }

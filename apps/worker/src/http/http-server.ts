@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { cpus, freemem, totalmem } from 'node:os';
 import type { WorkerHealthResponse } from '@wagate/contracts';
 import type { HistoryStore } from '../history/index.js';
@@ -36,7 +36,12 @@ export function memoryPercent(): number {
 
 /** The worker's internal HTTP API: health without a token, everything else with one. */
 export async function buildHttpServer(deps: HttpServerDeps) {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }), bodyLimit: 24 * 1024 * 1024, disableRequestLogging: true });
+  // Request lines stay off: the gateway polls and heartbeats often, and the log would be mostly them.
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }),
+    bodyLimit: 24 * 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const started = Date.now();
   app.setErrorHandler(errorHandler);
 
