@@ -79,7 +79,6 @@ async function main(): Promise<void> {
     while ([...committedAt.keys()].some((id) => !firstSeen.has(id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await dispatcher.stop();
     const latencies = [...committedAt].filter(([id]) => firstSeen.has(id)).map(([id, at]) => firstSeen.get(id)! - at).sort((a, b) => a - b);
-    if (process.env.BENCH_DEBUG) out(JSON.stringify([...committedAt].map(([id, at]) => Math.round((firstSeen.get(id) ?? NaN) - at))));
     out(`latency: ${latencies.length}/${EVENTS} events at ${RATE_PER_S}/s, event commit → first attempt: p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
 
     // 2. Throughput: drain a backlog.
