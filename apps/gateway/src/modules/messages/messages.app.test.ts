@@ -1,5 +1,6 @@
 // The [messages] block of app.ts as wired: routes present in OpenAPI, sandbox routes only in sandbox mode.
 import { createSimulator, type Simulator } from '@wagate/wa-sim';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, type TestGateway } from '../../test-support/test-gateway.js';
 
@@ -46,6 +47,38 @@ describe('messages and sandbox in the composed app', () => {
     const phone = (await sandbox.app.inject({ method: 'POST', url: '/api/v1/sandbox/phones', headers: sandbox.auth(a.token), payload: {} })).json().phone.phoneNumber;
     const res = await sandbox.app.inject({ method: 'GET', url: `/api/v1/sandbox/phones/${phone}/messages`, headers: sandbox.auth(b.token) });
     expect(res.statusCode).toBe(404);
+  });
+
+  it("answers GET /api/v1/session with the key's own session, without its worker", async () => {
+    const user = await real.signUp();
+    const created = (await real.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: real.auth(user.token), payload: { name: 'shop' } })).json();
+    const res = await real.app.inject({ method: 'GET', url: '/api/v1/session', headers: { 'x-api-key': created.apiKey.key } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().session).toMatchObject({ id: created.session.id, name: 'shop', status: 'DISCONNECTED' });
+    expect(res.json().session).not.toHaveProperty('workerId');
+  });
+
+  it('answers 409 SESSION_NOT_CONNECTED to a send on a declared but unconnected session, and stores no idempotent answer', async () => {
+    const user = await real.signUp();
+    const created = (await real.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: real.auth(user.token), payload: { name: 'idle' } })).json();
+    const send = () =>
+      real.app.inject({ method: 'POST', url: '/api/v1/messages', headers: { 'x-api-key': created.apiKey.key, 'idempotency-key': 'k1' }, payload: { to: '+15550001111', text: 'hi' } });
+    for (const res of [await send(), await send()]) {
+      expect(res.statusCode).toBe(409);
+      expect(res.json().code).toBe('SESSION_NOT_CONNECTED');
+    }
+    const [row] = (await real.db.execute<{ n: number }>(sql`select count(*)::int as n from idempotency_keys where key = 'k1'`)).rows;
+    expect(row!.n).toBe(0);
+  });
+
+  it("returns 404 for another user's session history on the dashboard route", async () => {
+    const [owner, other] = await Promise.all([real.signUp(), real.signUp()]);
+    const created = (await real.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: real.auth(owner.token), payload: { name: 'private' } })).json();
+    const theirs = await real.app.inject({ method: 'GET', url: `/api/v1/sessions/${created.session.id}/messages`, headers: real.auth(other.token) });
+    expect(theirs.statusCode).toBe(404);
+    const mine = await real.app.inject({ method: 'GET', url: `/api/v1/sessions/${created.session.id}/messages`, headers: real.auth(owner.token) });
+    expect(mine.statusCode).toBe(409);
+    expect(mine.json().code).toBe('SESSION_NOT_CONNECTED');
   });
 
   it('refuses the external API without a key and with a dashboard token', async () => {
