@@ -45,6 +45,8 @@ export const internalWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> 
     '/api/v1/internal/workers/:id/heartbeat',
     {
       preHandler: requireWorker(authenticator),
+      // Every worker beats every few seconds: per-request info lines would drown the log.
+      logLevel: 'warn',
       schema: {
         tags: ['internal'],
         summary: 'Renews a worker lease, reports load, answers sessions to drop',
