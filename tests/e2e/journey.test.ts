@@ -88,7 +88,7 @@ describe('journey, split: wagate sim, gateway and worker processes on PostgreSQL
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('registers, links a virtual phone, sends every type, reads replies, reconnects without QR and needs a QR after logout', async () => {
+  it('registers, links a virtual phone, sends every type, reads replies, reconnects without QR, needs a QR after logout, and ends when the phone unlinks it', async () => {
     try {
       const report = await runJourney(base, 'split');
       printSteps('split', report.steps);
@@ -120,7 +120,7 @@ describe('journey, embedded: one `wagate dev` process on PGlite with the sandbox
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('registers, links a virtual phone, sends every type, reads replies, reconnects without QR and needs a QR after logout', async () => {
+  it('registers, links a virtual phone, sends every type, reads replies, reconnects without QR, needs a QR after logout, and ends when the phone unlinks it', async () => {
     try {
       const report = await runJourney(base, 'embedded');
       printSteps('embedded', report.steps);

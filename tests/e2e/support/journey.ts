@@ -100,7 +100,7 @@ interface PhoneMessage {
 /**
  * register → session → connect → QR → a virtual phone scans → CONNECTED with its number → every
  * message type → the recipient phone decrypts each → READ → the phone replies → history both ways
- * → disconnect → reconnect without QR → logout → QR needed again.
+ * → disconnect → reconnect without QR → logout → QR needed again → relink → the phone unlinks it.
  */
 export async function runJourney(baseUrl: string, label: string): Promise<JourneyReport> {
   const steps: [string, number][] = [];
@@ -245,8 +245,19 @@ export async function runJourney(baseUrl: string, label: string): Promise<Journe
   const unlinkAfterLogout = await user.call<Problem>('POST', `/api/v1/sandbox/phones/${owner}/unlink`, { sessionPhoneNumber: owner });
   expect(unlinkAfterLogout.status).toBe(404);
   await user.expect(202, 'POST', `/api/v1/sessions/${sessionId}/connect`, {});
-  await until(async () => (await user.call('GET', `/api/v1/sessions/${sessionId}/qr`)).status === 200, 'a new QR after logout');
+  const again = await until(async () => {
+    const res = await user.call<{ qr: string }>('GET', `/api/v1/sessions/${sessionId}/qr`);
+    return res.status === 200 ? res.body : undefined;
+  }, 'a new QR after logout');
   step('logout and QR again');
+
+  // Linked once more, then the phone removes the device itself: the session ends logged out.
+  await user.expect(200, 'POST', `/api/v1/sandbox/phones/${owner}/scan`, { qr: again.qr });
+  await until(async () => (await api.expect<{ session: SessionView }>(200, 'GET', '/api/v1/session')).session.status === 'CONNECTED', 'CONNECTED after the second scan');
+  const unlinked = await user.expect<{ unlinked: number }>(200, 'POST', `/api/v1/sandbox/phones/${owner}/unlink`, { sessionPhoneNumber: `+${owner}` });
+  expect(unlinked.unlinked).toBe(1);
+  await until(async () => (await api.call<{ session: SessionView }>('GET', '/api/v1/session')).body.session?.status === 'LOGGED_OUT', 'LOGGED_OUT after the phone unlinked it');
+  step('relink and unlink from the phone');
 
   return { steps, sessionId, sessionPhone: owner, sent };
 }
