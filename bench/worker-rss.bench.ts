@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const baseline = settledRss();
   const baselineHeap = process.memoryUsage().heapUsed;
   out(`worker-rss: ${steps.join(' → ')} sessions, ${MESSAGES_EACH_WAY} messages each way per session, pairing ${PAIRING_CONCURRENCY} at a time`);
-  out(`baseline (worker built and listening, no session): RSS ${mb(baseline)} MB, heap ${mb(baselineHeap)} MB, external ${mb(process.memoryUsage().external)} MB`);
+  out(`baseline (worker built and listening, no session): RSS ${mb(baseline)} MB, heap ${mb(baselineHeap)} of ${mb(process.memoryUsage().heapTotal)} MB, external ${mb(process.memoryUsage().external)} MB`);
 
   const owners: string[] = [];
   const pairOne = async (i: number): Promise<void> => {
@@ -191,10 +191,18 @@ async function main(): Promise<void> {
     const mem = process.memoryUsage();
     const row =
       `${String(target).padStart(4)} sessions (${connected} connected): RSS ${mb(rss)} MB, +${mb(rss - baseline)} MB over baseline = ${mb(perSession)} MB per session` +
-      ` (heap ${mb(mem.heapUsed)} MB = ${mb((mem.heapUsed - baselineHeap) / target)} MB/session, external ${mb(mem.external)} MB); paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
+      ` (heap ${mb(mem.heapUsed)} of ${mb(mem.heapTotal)} MB = ${mb((mem.heapUsed - baselineHeap) / target)} MB/session, external ${mb(mem.external)} MB); paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
     rows.push(row);
     out(row);
   }
+  // V8 keeps heap pages committed after the pairing bursts; idle time lets its memory reducer give some back.
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idle = settledRss();
+  const idleMem = process.memoryUsage();
+  out(
+    `after 10 s idle: RSS ${mb(idle)} MB = ${mb((idle - baseline) / paired)} MB per session over baseline (heap ${mb(idleMem.heapUsed)} of ${mb(idleMem.heapTotal)} MB); ` +
+      `${worker.manager.list().filter((s) => s.status === 'CONNECTED').length} connected`,
+  );
   const simStats = await control<{ rss: number; companions: number; live: number }>(sim.info, 'GET', '/stats');
   out(`simulator process (not counted above): RSS ${mb(simStats.rss)} MB, ${simStats.live} live sockets; gateway stand-in acknowledged ${gateway.events()} events`);
   out(`total ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
