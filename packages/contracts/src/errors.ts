@@ -20,7 +20,8 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_REUSED: 422,
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
-  QUOTA_EXCEEDED: 429,
+  // A count cap (sessions per tier): waiting does not help, so not 429 with Retry-After.
+  QUOTA_EXCEEDED: 403,
   INTERNAL: 500,
   BAD_GATEWAY: 502,
   NO_WORKER_AVAILABLE: 503,
@@ -115,8 +116,14 @@ export class ConflictError extends AppError {
   }
 }
 export class RateLimitedError extends AppError {
-  constructor(message: string, headers: Record<string, string>, code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED' = 'RATE_LIMITED') {
-    super(code, message, { headers });
+  constructor(message: string, headers: Record<string, string>) {
+    super('RATE_LIMITED', message, { headers });
+  }
+}
+/** A plan's fixed allowance is used up (e.g. sessions per tier): delete something or upgrade. */
+export class QuotaExceededError extends AppError {
+  constructor(message: string) {
+    super('QUOTA_EXCEEDED', message);
   }
 }
 export class ServiceUnavailableError extends AppError {

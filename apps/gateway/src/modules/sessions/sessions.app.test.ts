@@ -24,7 +24,7 @@ describe('sessions in the composed gateway', () => {
     expect(before.json().session.id).toBe(session.id);
 
     const second = await gw.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: gw.auth(user.token), payload: { name: 'Second' } });
-    expect(second.statusCode).toBe(429);
+    expect(second.statusCode).toBe(403);
     expect(second.json().code).toBe('QUOTA_EXCEEDED');
 
     expect((await gw.app.inject({ method: 'DELETE', url: `/api/v1/sessions/${session.id}`, headers: gw.auth(user.token) })).statusCode).toBe(204);

@@ -64,7 +64,7 @@ describe('sessions routes', () => {
     );
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(2);
     const refused = results.filter((r) => r.statusCode !== 201);
-    expect(refused.map((r) => r.statusCode)).toEqual([429, 429, 429]);
+    expect(refused.map((r) => r.statusCode)).toEqual([403, 403, 403]);
     expect(refused[0]!.json()).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     expect(refused[0]!.json().detail).toContain('BASIC tier allows 2 sessions');
     expect(await h.db.$count(sessions, eq(sessions.userId, basic.userId))).toBe(2);
@@ -73,7 +73,7 @@ describe('sessions routes', () => {
     const pro = await h.addUser({ tier: 'PRO' });
     for (let i = 0; i < 4; i++) await createSession(pro.auth, `p${i}`);
     const fifth = await h.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: pro.auth, payload: { name: 'p5' } });
-    expect(fifth.statusCode).toBe(429);
+    expect(fifth.statusCode).toBe(403);
   });
 
   it('lists only your sessions, newest first, with a working cursor', async () => {

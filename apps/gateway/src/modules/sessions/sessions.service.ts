@@ -5,7 +5,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
-  RateLimitedError,
+  QuotaExceededError,
   type ApiKeyCreated,
   type ConnectSessionBody,
   type PairingCodeResponse,
@@ -148,7 +148,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         const tier = (await repo.lockOwner(tx, actor.userId)) ?? actor.tier;
         const cap = capFor(tier);
         if ((await repo.countOwned(actor.userId, tx)) >= cap) {
-          throw new RateLimitedError(`The ${tier} tier allows ${cap} session${cap === 1 ? '' : 's'}; delete one or upgrade.`, {}, 'QUOTA_EXCEEDED');
+          throw new QuotaExceededError(`The ${tier} tier allows ${cap} session${cap === 1 ? '' : 's'}; delete one or upgrade.`);
         }
         const row = await repo.insert(tx, { userId: actor.userId, name: input.name });
         const apiKey = await deps.apiKeys.createForSession({ userId: actor.userId, sessionId: row.id, name: FIRST_KEY_NAME }, tx);
