@@ -150,9 +150,9 @@ export class GatewayLink {
   }
 
   #renewed(deadline: number): void {
-    this.#leaseDeadline = Math.max(this.#leaseDeadline, deadline);
     // An answer that took so long the renewal is already inside the safety interval renews nothing.
     if (Date.now() + this.#intervalMs >= deadline) return;
+    this.#leaseDeadline = deadline;
     const wasLost = this.#leaseLost;
     this.#leaseLost = false;
     this.#armLeaseWatch();
