@@ -193,9 +193,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const workerClient: WorkerClient = workers.client;
   await app.register(internalWorkersRoutes, { service: workers.service, authenticator });
   await app.register(adminWorkersRoutes, { service: workers.service, authenticator, ...(workers.onDraining ? { onDraining: workers.onDraining } : {}) });
-  // Used by the sessions and messages blocks below; the void keeps lint quiet until they land.
-  void routing;
-  void workerClient;
   // [/workers]
   // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
   const webhooks = createWebhooksModule(
@@ -215,7 +212,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Dispatch starts once the app is ready and stops before the database closes (onClose runs first).
   app.addHook('onReady', async () => webhooks.start());
   app.addHook('onClose', () => webhooks.close());
-  void webhookOutbox;
   // [/webhooks]
   // [sessions] sessions, events ingest, live status (issue 6)
   // Audit goes through identity's off-request-path writer; the modules only need `append`.
@@ -276,7 +272,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       app.log.warn('WA_NETWORK=sandbox but SANDBOX_CONTROL_URL is not set: the /api/v1/sandbox routes are off');
     }
   }
-  void systemLogs;
+  // [/messages]
+  // [orchestration] migration of sessions off OFFLINE/draining workers, worker metrics, Kubernetes discovery (issue 8)
+  // [metrics] GET /metrics, Prometheus (issue 10)
+  // [dashboard] the static console at / (issue 9)
 
   // Until the dashboard is served here, the root points people at the API documentation.
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(deps.config.DOCS_ENABLED ? '/docs' : '/health'));
