@@ -324,7 +324,10 @@ export class SessionRuntime {
     const client = this.#client;
     if (client === null || generation !== this.#generation) return;
     try {
-      await this.#storeMedia(message, folder, await client.downloadMedia(message));
+      const data = await client.downloadMedia(message);
+      // Logged out (or deleted) during the download: a write now would outlive the session's data.
+      if (this.#status === 'LOGGED_OUT') return;
+      await this.#storeMedia(message, folder, data);
     } catch (error) {
       this.#log.warn({ err: error, messageId: message.id }, 'Fetching incoming media failed; it will be fetched on request');
     }
