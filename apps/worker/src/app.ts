@@ -60,7 +60,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
         : { s3: { endpoint: config.s3.endpoint, bucket: config.s3.bucket, accessKeyId: config.s3.accessKey, secretAccessKey: config.s3.secretKey, region: config.s3.region } },
     );
   const keyring = new Keyring(config.encryptionKeys);
-  const history = new HistoryStore({ blobs, keyring, logger });
+  const history = new HistoryStore({ blobs, keyring, logger, flushIntervalMs: config.historyFlushMs });
   const tokens = new WorkerTokens(config.workerToken);
 
   // The outbox and the link both learn which sessions to drop; `sessions` is created below and

@@ -28,6 +28,7 @@ describe('parseWorkerConfig', () => {
       waNetwork: 'whatsapp',
       logLevel: 'info',
       authKeyFlushMs: 50,
+      historyFlushMs: 1000,
       historyRetentionDays: 90,
       retentionSweepIntervalMs: 3_600_000,
     });

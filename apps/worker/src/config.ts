@@ -48,6 +48,8 @@ export interface WorkerConfig {
   /** Upper bound for batching Signal key writes before they are flushed to the BlobStore. */
   authKeyFlushMs: number;
   pacer: PacerConfig;
+  /** Longest a history record waits in memory before its chunk is written: what a kill -9 can lose. */
+  historyFlushMs: number;
   /** History chunks and stored media older than this many days are deleted (DESIGN.md §12). */
   historyRetentionDays: number;
   /** Time between two retention sweeps (history, media, temp/). */
@@ -114,6 +116,7 @@ const envSchema = z
     PACER_MIN_INTERVAL_MS: intFrom(1000, 0, 600_000),
     PACER_JITTER_MS: intFrom(1500, 0, 600_000),
     PACER_MAX_QUEUE: intFrom(500, 1, 1_000_000),
+    HISTORY_FLUSH_MS: intFrom(1000, 10, 60_000),
     HISTORY_RETENTION_DAYS: intFrom(90, 1, 36_500),
     RETENTION_SWEEP_INTERVAL_MS: intFrom(3_600_000, 1000, 7 * 86_400_000),
   });
@@ -210,6 +213,7 @@ export function parseWorkerConfig(env: Record<string, string | undefined>): Work
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     authKeyFlushMs: e.AUTH_KEY_FLUSH_MS,
     pacer: { minIntervalMs: e.PACER_MIN_INTERVAL_MS, jitterMs: e.PACER_JITTER_MS, maxQueue: e.PACER_MAX_QUEUE },
+    historyFlushMs: e.HISTORY_FLUSH_MS,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     retentionSweepIntervalMs: e.RETENTION_SWEEP_INTERVAL_MS,
   };
