@@ -161,7 +161,6 @@ async function main(): Promise<void> {
     await until(() => gateway.received(sessionId) >= MESSAGES_EACH_WAY, `messages into ${sessionId}`);
   };
 
-  const rows: string[] = [];
   let paired = 0;
   for (const target of steps) {
     const t0 = Date.now();
@@ -192,7 +191,6 @@ async function main(): Promise<void> {
     const row =
       `${String(target).padStart(4)} sessions (${connected} connected): RSS ${mb(rss)} MB, +${mb(rss - baseline)} MB over baseline = ${mb(perSession)} MB per session` +
       ` (heap ${mb(mem.heapUsed)} of ${mb(mem.heapTotal)} MB = ${mb((mem.heapUsed - baselineHeap) / target)} MB/session, external ${mb(mem.external)} MB); paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
-    rows.push(row);
     out(row);
   }
   // V8 keeps heap pages committed after the pairing bursts; idle time lets its memory reducer give some back.
