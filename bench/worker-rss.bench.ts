@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
   const sim = await startSimulator();
   const gateway = await standInGateway();
   const dataDir = await mkdtemp(join(tmpdir(), 'wagate-bench-rss-'));
+  // A failed run must not leave its data behind either.
+  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const maxSessions = Math.max(...steps);
   const config = parseWorkerConfig({
     GATEWAY_URL: gateway.url,
