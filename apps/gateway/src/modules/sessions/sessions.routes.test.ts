@@ -263,6 +263,27 @@ describe('sessions routes', () => {
     expect(audit.map((l) => l.message)).toContain('Session deleted');
   });
 
+  it('deletes the stored data of a session whose worker is gone through another worker, at a newer epoch', async () => {
+    const { workerId: first } = await h.addWorker();
+    const alice = await h.addUser();
+    const { session } = await createSession(alice.auth);
+    await h.app.inject({ method: 'POST', url: `/api/v1/sessions/${session.id}/connect`, headers: alice.auth });
+    await h.db.update(schema.workers).set({ status: 'OFFLINE' }).where(eq(schema.workers.id, first));
+    const { workerId: second } = await h.addWorker();
+    const res = await h.app.inject({ method: 'DELETE', url: `/api/v1/sessions/${session.id}`, headers: alice.auth });
+    expect(res.statusCode).toBe(204);
+    expect(h.fleet.callsOf('delete')).toEqual([expect.objectContaining({ route: expect.objectContaining({ workerId: second, epoch: 2 }) })]);
+  });
+
+  it('deletes a never-connected session without asking any worker', async () => {
+    await h.addWorker();
+    const alice = await h.addUser();
+    const { session } = await createSession(alice.auth);
+    const res = await h.app.inject({ method: 'DELETE', url: `/api/v1/sessions/${session.id}`, headers: alice.auth });
+    expect(res.statusCode).toBe(204);
+    expect(h.fleet.callsOf('delete')).toEqual([]);
+  });
+
   it('keeps the card when the worker refuses the delete for a reason other than "gone"', async () => {
     await h.addWorker();
     const alice = await h.addUser();

@@ -250,7 +250,15 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     async remove(actor, id) {
       await limits.consumeSessionOperation(actor.userId);
       const row = await load(actor, id);
-      const route = await routing.current(id);
+      let route = await routing.current(id);
+      if (!route && row.epoch > 0) {
+        // Placed once, but its worker is gone or it was released: credentials, history and media are
+        // still in the store. Any worker can delete them once it holds a newer epoch than the last holder.
+        route = await routing.place(id).catch((error: unknown) => {
+          logger.warn({ err: error, sessionId: id }, 'No worker to delete the stored session data; the card is deleted anyway');
+          return null;
+        });
+      }
       if (route) {
         try {
           await workerClient.delete(route);
