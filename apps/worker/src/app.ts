@@ -155,7 +155,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     async start() {
       await outbox.open();
       outbox.start();
-      const url = await http.listen({ port: config.port, host: '0.0.0.0' });
+      const url = await http.listen({ port: config.port, host: config.host });
       retention.start();
       if (deps.standalone !== true) {
         void link

@@ -21,6 +21,7 @@ describe('parseWorkerConfig', () => {
     expect(config).toMatchObject({
       gatewayUrl: 'http://127.0.0.1:3000',
       port: 3100,
+      host: '0.0.0.0',
       endpoint: 'http://127.0.0.1:3100',
       maxSessions: 100,
       dataDir: './data',
@@ -45,6 +46,7 @@ describe('parseWorkerConfig', () => {
     expect(config.port).toBe(4000);
     expect(config.gatewayUrl).toBe('http://gw:3000');
     expect(parseWorkerConfig({ ...base, PORT: '5000' }).port).toBe(5000);
+    expect(parseWorkerConfig({ ...base, WORKER_HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
   });
 
   it('lists every invalid key at once', () => {

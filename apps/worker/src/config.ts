@@ -32,6 +32,8 @@ export interface WorkerConfig {
   /** URL the gateway uses to reach this worker's internal API. */
   endpoint: string;
   port: number;
+  /** Interface the internal API binds to; `wagate dev` keeps it on loopback. */
+  host: string;
   maxSessions: number;
   dataDir: string;
   redisUrl: string | undefined;
@@ -99,6 +101,7 @@ const envSchema = z
     WORKER_ENDPOINT: url(),
     WORKER_PORT: intFrom(-1, 0, 65535),
     PORT: intFrom(3100, 0, 65535),
+    WORKER_HOST: optionalString,
     MAX_SESSIONS: intFrom(100, 1, 100_000),
     DATA_DIR: optionalString.transform((v) => v ?? './data'),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
@@ -192,6 +195,7 @@ export function parseWorkerConfig(env: Record<string, string | undefined>): Work
     workerId: e.WORKER_ID ?? `worker-${process.pid}`,
     endpoint: e.WORKER_ENDPOINT ?? `http://127.0.0.1:${port}`,
     port,
+    host: e.WORKER_HOST ?? '0.0.0.0',
     maxSessions: e.MAX_SESSIONS,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,

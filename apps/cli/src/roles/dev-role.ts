@@ -52,6 +52,8 @@ export async function runDev(env: Record<string, string | undefined>, out: Outpu
       // A stable id: a restart reuses the registry row (and the routing of its sessions).
       WORKER_ID: env.WORKER_ID ?? 'embedded-worker',
       WORKER_PORT: workerPort,
+      // Token-protected, but still nobody else's business: in one process the gateway is on loopback.
+      WORKER_HOST: '127.0.0.1',
       WORKER_ENDPOINT: env.WORKER_ENDPOINT ?? `http://127.0.0.1:${workerPort}`,
       // PORT is the gateway's here; the worker must not fall back to it.
       PORT: undefined,
