@@ -262,21 +262,5 @@ export async function runJourney(baseUrl: string, label: string): Promise<Journe
   return { steps, sessionId, sessionPhone: owner, sent };
 }
 
-/**
- * A free port below the kernel's ephemeral range (32768+ on Linux). `freePort()` hands out an
- * ephemeral port and closes it; a process that then binds port 0 (wa-sim, the worker) may get the
- * same one before the gateway listens on it. A port outside that range is never handed out that way.
- */
-export async function freeFixedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port in 20000-31999');
-}
+/** Kept for callers written before `freePort()` moved below the ephemeral range. */
+export { freePort as freeFixedPort } from './processes.js';

@@ -5,16 +5,22 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** A free loopback port (closed again before returning, so there is a small race; fine for tests). */
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+ on Linux). A port the OS hands out
+ * for `listen(0)` comes from that range, and between closing it here and the child binding it, any
+ * process binding port 0 (wa-sim, a worker) may take it first: EADDRINUSE, seen in practice.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (ok) return port;
+  }
+  throw new Error('no free port in 20000-31999');
 }
 
 export interface RunningProcess {
