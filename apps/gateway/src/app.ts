@@ -26,6 +26,9 @@ import { createIdempotencyRepository, createMessagesService, messagesRoutes } fr
 import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
 import { createSessionsRepository, createSessionsService, sessionLiveRoutes, sessionsRoutes, sessionView } from './modules/sessions/index.js';
 import { createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
+import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.js';
+import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
+import { createOrchestration, type OrchestrationOptions } from './modules/orchestration/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -44,8 +47,14 @@ export interface AppDependencies {
   webhooks?: WebhooksModuleOptions;
   /** Worker fleet tunables (heartbeat/lease timings, client timeouts, liveness monitor); tests shorten them. */
   workers?: WorkersModuleOptions;
+  /** Failover/drain/metrics/discovery tunables (issue 8). */
+  orchestration?: OrchestrationOptions;
   /** The wa-sim control API behind the sandbox routes (WA_NETWORK=sandbox); `wagate dev` passes its in-process simulator's. */
   sandbox?: { controlUrl: string };
+  /** The dashboard's static export directory; default apps/dashboard/out when built, null serves none. */
+  dashboardDir?: string | null;
+  /** Metrics tunables: the status-gauge cache, process metrics off (tests building many apps). */
+  metrics?: Omit<GatewayMetricsOptions, 'db'>;
 }
 
 /**
@@ -187,12 +196,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.config.ADMIN_EMAIL && deps.config.ADMIN_PASSWORD) await auth.ensureAdmin(deps.config.ADMIN_EMAIL, deps.config.ADMIN_PASSWORD);
   // [/identity]
   // [workers] registry, placement, routing, worker client, internal register/heartbeat, admin workers (issue 6/8)
-  const workers = createWorkersModule({ db, coordinator: deps.coordinator, workerToken: deps.config.WORKER_TOKEN, logger: app.log, audit: systemLogs }, deps.workers);
+  const workerTiming = {
+    heartbeatIntervalMs: deps.config.WORKER_HEARTBEAT_INTERVAL_MS,
+    leaseTtlMs: deps.config.WORKER_LEASE_TTL_MS,
+    offlineAfterMs: deps.config.WORKER_OFFLINE_AFTER_MS,
+  };
+  const workers = createWorkersModule(
+    { db, coordinator: deps.coordinator, workerToken: deps.config.WORKER_TOKEN, logger: app.log, audit: systemLogs },
+    { ...deps.workers, timing: { ...workerTiming, ...deps.workers?.timing } },
+  );
   app.addHook('onClose', () => workers.close());
   const routing: SessionRouting = workers.routing;
   const workerClient: WorkerClient = workers.client;
   await app.register(internalWorkersRoutes, { service: workers.service, authenticator });
-  await app.register(adminWorkersRoutes, { service: workers.service, authenticator, ...(workers.onDraining ? { onDraining: workers.onDraining } : {}) });
+  await app.register(adminWorkersRoutes, { service: workers.service, authenticator, onDraining: workers.onDraining });
   // [/workers]
   // [webhooks] endpoints, delivery outbox and dispatcher (issue 7)
   const webhooks = createWebhooksModule(
@@ -274,11 +291,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }
   // [/messages]
   // [orchestration] migration of sessions off OFFLINE/draining workers, worker metrics, Kubernetes discovery (issue 8)
+  const orchestration = createOrchestration({ db, coordinator: deps.coordinator, workers, logger: app.log, audit: systemLogs }, deps.orchestration);
+  app.addHook('onClose', () => orchestration.close());
+  // [/orchestration]
   // [metrics] GET /metrics, Prometheus (issue 10)
+  const metrics = createGatewayMetrics({ db, ...deps.metrics });
+  usage.observe((event) => metrics.observeUsage(event));
+  eventsIngest.observe?.((event, ingestedAt) => metrics.observeEvent(event, ingestedAt));
+  webhooks.observeAttempts((attempt) => metrics.observeWebhookAttempt(attempt));
+  registerMetrics(app, metrics);
+  // [/metrics]
   // [dashboard] the static console at / (issue 9)
-
-  // Until the dashboard is served here, the root points people at the API documentation.
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(deps.config.DOCS_ENABLED ? '/docs' : '/health'));
+  const dashboardDir = deps.dashboardDir === undefined ? defaultDashboardDir() : deps.dashboardDir;
+  if (dashboardDir) {
+    await app.register(dashboardRoutes, { root: dashboardDir });
+  } else {
+    // No export yet (a fresh clone before `npm run build`): the root points at the API documentation.
+    app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(deps.config.DOCS_ENABLED ? '/docs' : '/health'));
+  }
+  // [/dashboard]
 
   return app;
 }

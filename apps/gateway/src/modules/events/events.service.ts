@@ -20,6 +20,8 @@ export interface EventsIngestDeps {
 export interface EventsIngest {
   /** `workerId` is the authenticated worker; every event must come from it. */
   ingest(workerId: string, events: EventEnvelope[]): Promise<EventBatchResponse>;
+  /** Also hands every newly committed event and the time it was committed to `listener` (ingest-lag metrics). */
+  observe?(listener: (event: EventEnvelope, ingestedAt: number) => void): void;
 }
 
 type Rejection = EventBatchResponse['rejected'][number];
@@ -36,6 +38,7 @@ function metricsOf(event: EventEnvelope): string[] {
 
 export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
   const { db, repository: repo, coordinator, logger } = deps;
+  const listeners: ((event: EventEnvelope, ingestedAt: number) => void)[] = [];
 
   /** Folds one accepted event into its session's pending change; later events in the batch win. */
   function fold(change: SessionChange, event: EventEnvelope): void {
@@ -109,12 +112,17 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
       });
 
       // Committed: now the side effects that must not run for a rolled-back batch.
+      const committedAt = Date.now();
+      for (const listener of listeners) for (const event of fresh) listener(event, committedAt);
       await afterCommit(fresh, fenced, workerId);
       return {
         acknowledged,
         rejected,
         dropSessions: [...drop].map(([sessionId, epoch]) => ({ sessionId, epoch })),
       };
+    },
+    observe(listener) {
+      listeners.push(listener);
     },
   };
 

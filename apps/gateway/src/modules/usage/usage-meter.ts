@@ -20,6 +20,8 @@ export interface UsageMeter {
   flush(): Promise<void>;
   /** Stops the timer and flushes. */
   close(): Promise<void>;
+  /** Also hands every recorded count to `listener` (the metrics module counts messages with it). */
+  observe(listener: (event: UsageEvent) => void): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -37,6 +39,7 @@ export function createUsageMeter(deps: { db: Database; logger: FastifyBaseLogger
   const maxBuckets = deps.maxBuckets ?? 5_000;
   let buffer = new Map<string, Bucket>();
   let flushing: Promise<void> = Promise.resolve();
+  const listeners: ((event: UsageEvent) => void)[] = [];
 
   function add(bucket: Bucket): void {
     const key = [bucket.userId, bucket.sessionId ?? '', bucket.apiKeyId ?? '', bucket.periodStart, bucket.metric].join('\u0000');
@@ -82,6 +85,7 @@ export function createUsageMeter(deps: { db: Database; logger: FastifyBaseLogger
     record(event) {
       const count = event.count ?? 1;
       if (!(count > 0)) return;
+      for (const listener of listeners) listener(event);
       const periodStart = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS).toISOString();
       add({ userId: event.userId, sessionId: event.sessionId ?? null, apiKeyId: event.apiKeyId ?? null, periodStart, metric: event.metric, count });
       if (buffer.size >= maxBuckets) void flush();
@@ -90,6 +94,9 @@ export function createUsageMeter(deps: { db: Database; logger: FastifyBaseLogger
     async close() {
       clearInterval(timer);
       await flush();
+    },
+    observe(listener) {
+      listeners.push(listener);
     },
   };
 }

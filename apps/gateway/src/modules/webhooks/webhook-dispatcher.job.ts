@@ -24,6 +24,8 @@ export interface WebhookDispatcherOptions {
   systemLogs?: { append(input: AppendSystemLogInput): Promise<unknown> };
   /** Called when an endpoint is turned off (410 or sustained failure), e.g. to push a live notification. */
   onEndpointDisabled?: (event: { webhookId: string; sessionId: string; userId: string; reason: string }) => void;
+  /** Called after every attempt with how it was classified (delivery metrics). */
+  onAttempt?: (attempt: { outcome: AttemptOutcome['kind']; code: number | null; durationMs: number }) => void;
   /** Poll interval (WEBHOOK_DISPATCH_INTERVAL_MS). */
   intervalMs: number;
   /** Rows claimed per poll. */
@@ -189,6 +191,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     const error = result.ok ? (result.status >= 200 && result.status < 300 ? null : `HTTP ${result.status}${result.body ? `: ${result.body.slice(0, 300)}` : ''}`) : result.error;
     const outcome = classifyAttempt(row.attempts, code, result.ok ? result.retryAfter : undefined, { schedule, ...(options.random ? { random: options.random } : {}) });
     logger.debug({ deliveryId: row.id, webhookId: endpoint.id, attempt: row.attempts, code, outcome: outcome.kind, ms: Math.round(result.durationMs) }, 'webhook attempt');
+    options.onAttempt?.({ outcome: outcome.kind, code, durationMs: result.durationMs });
     switch (outcome.kind) {
       case 'delivered': {
         const settle = { status: 'DELIVERED' as const, deliveredAt: sql`now()`, lockedUntil: null, lastResponseCode: code, lastError: null };

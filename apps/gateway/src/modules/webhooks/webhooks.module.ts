@@ -24,6 +24,8 @@ export interface WebhooksModule {
   service: WebhooksService;
   outbox: WebhookOutbox;
   dispatcher: WebhookDispatcher;
+  /** Also hands every delivery attempt's outcome to `listener` (delivery metrics). */
+  observeAttempts(listener: NonNullable<WebhookDispatcherOptions['onAttempt']>): void;
   /** Starts the dispatcher unless the interval is 0 (dispatch off on this replica). */
   start(): void;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export function createWebhooksModule(
   const secretBox = createSecretBox(encryptionKey(deps.encryptionKey, deps.logger));
   const ssrf = { allowPrivateNetworks: deps.allowPrivateNetworks, ...(options.lookup ? { lookup: options.lookup } : {}) };
   const sender = createWebhookSender({ ...ssrf, ...options.sender });
+  const attemptListeners: NonNullable<WebhookDispatcherOptions['onAttempt']>[] = [options.dispatcher?.onAttempt].filter((l) => l !== undefined);
   const dispatcher = createWebhookDispatcher({
     db: deps.db,
     sender,
@@ -62,12 +65,18 @@ export function createWebhooksModule(
     systemLogs: deps.systemLogs,
     intervalMs: deps.dispatchIntervalMs,
     ...options.dispatcher,
+    onAttempt: (attempt) => {
+      for (const listener of attemptListeners) listener(attempt);
+    },
   });
   const wake = () => dispatcher.wake();
   return {
     service: createWebhooksService({ db: deps.db, secretBox, ssrf, onEnqueued: wake }),
     outbox: createWebhookOutbox({ db: deps.db, onEnqueued: wake }),
     dispatcher,
+    observeAttempts(listener) {
+      attemptListeners.push(listener);
+    },
     start() {
       if (deps.dispatchIntervalMs > 0) dispatcher.start();
     },
