@@ -71,6 +71,19 @@ const schema = z
     /** Failed logins within 15 minutes before login answers 429: per account, and per client address. */
     LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
     LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+    /** How often workers beat (handed to them at registration); issue 8 fencing timings, DESIGN.md §6. */
+    WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+    /** A worker stops its sessions one interval before this lease runs out unrenewed. */
+    WORKER_LEASE_TTL_MS: z.coerce.number().int().min(150).max(300_000).default(15_000),
+    /** Silence before OFFLINE and failover; raised to lease + interval when set lower (default 20 s). */
+    WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+    /** Kubernetes discovery of worker pods (issue 8): in-cluster config, else KUBECONFIG. */
+    K8S_DISCOVERY: bool.default(false),
+    K8S_NAMESPACE: z.string().min(1).default('default'),
+    K8S_WORKER_SELECTOR: z.string().min(1).default('app.kubernetes.io/component=wagate-worker'),
+    K8S_WORKER_PORT: z.coerce.number().int().min(1).max(65_535).default(3100),
+    /** Sessions a discovered pod may hold until its own heartbeat says otherwise. */
+    K8S_WORKER_MAX_SESSIONS: z.coerce.number().int().min(1).default(50),
   });
 
 export type GatewayConfig = z.infer<typeof schema>;

@@ -19,6 +19,7 @@ export { createWorkerTokenVerifier, hashWorkerToken, type WorkerTokenVerifier } 
 export { createWorkersRepository, type WorkerRow, type WorkersRepository } from './workers.repository.js';
 export type { LeaseTiming, WorkersService } from './workers.service.js';
 export type { LivenessMonitor } from './liveness.job.js';
+export { canKeep } from './placement.js';
 
 /** Tunables, all optional; tests shorten the timings. */
 export interface WorkersModuleOptions {
@@ -31,6 +32,13 @@ export interface WorkersModuleOptions {
   onWorkerOffline?: (worker: WorkerRow) => Promise<void>;
   /** Issue 8's drain step, called when an admin drains a worker. */
   onDraining?: (worker: WorkerRow) => Promise<void>;
+}
+
+/** The orchestration hooks, settable after the module exists (the orchestration block comes later in app.ts). */
+export interface WorkersHooks {
+  onWorkerOffline?: (worker: WorkerRow) => Promise<void>;
+  onDraining?: (worker: WorkerRow) => Promise<void>;
+  onLeaderPass?: () => Promise<void>;
 }
 
 export const DEFAULT_LEASE_TIMING: LeaseTiming = { heartbeatIntervalMs: 5000, leaseTtlMs: 15_000 };
@@ -50,7 +58,12 @@ export interface WorkersModule {
   client: HttpWorkerClient;
   service: WorkersService;
   liveness: LivenessMonitor;
-  onDraining: ((worker: WorkerRow) => Promise<void>) | undefined;
+  /** What an admin drain runs: the orchestration hook when set, else the worker is told to drain at once. */
+  onDraining: (worker: WorkerRow) => Promise<void>;
+  /** The timings in force (heartbeat, lease, OFFLINE window). */
+  timing: Required<LeaseTiming>;
+  /** Plugs in migration (OFFLINE failover, drain, the leader's sweep). */
+  setHooks(hooks: WorkersHooks): void;
   /** Stops the monitor and closes the keep-alive pools. */
   close(): Promise<void>;
 }
@@ -67,6 +80,10 @@ export function createWorkersModule(
   options: WorkersModuleOptions = {},
 ): WorkersModule {
   const timing: LeaseTiming = { ...DEFAULT_LEASE_TIMING, ...options.timing };
+  const hooks: WorkersHooks = {
+    ...(options.onWorkerOffline === undefined ? {} : { onWorkerOffline: options.onWorkerOffline }),
+    ...(options.onDraining === undefined ? {} : { onDraining: options.onDraining }),
+  };
   const logger = deps.logger.child({ module: 'workers' });
   const repository = createWorkersRepository(deps.db);
   const tokens = createWorkerTokenVerifier({ repository, coordinator: deps.coordinator, bootstrapToken: deps.workerToken });
@@ -89,7 +106,8 @@ export function createWorkersModule(
     ...audit,
     ...(options.liveness?.missedHeartbeats === undefined ? {} : { missedHeartbeats: options.liveness.missedHeartbeats }),
     ...(options.liveness?.checkIntervalMs === undefined ? {} : { checkIntervalMs: options.liveness.checkIntervalMs }),
-    ...(options.onWorkerOffline === undefined ? {} : { onWorkerOffline: options.onWorkerOffline }),
+    onWorkerOffline: async (worker) => hooks.onWorkerOffline?.(worker),
+    onLeaderPass: async () => hooks.onLeaderPass?.(),
   });
   if (options.liveness?.enabled !== false) liveness.start();
   return {
@@ -99,7 +117,14 @@ export function createWorkersModule(
     client,
     service,
     liveness,
-    onDraining: options.onDraining,
+    timing: { ...timing, offlineAfterMs: liveness.offlineAfterMs },
+    setHooks(next) {
+      Object.assign(hooks, next);
+    },
+    async onDraining(worker) {
+      if (hooks.onDraining !== undefined) return hooks.onDraining(worker);
+      await client.drain(worker.endpoint).catch((error: unknown) => logger.warn({ workerId: worker.id, err: error }, 'Could not tell the worker to drain'));
+    },
     async close() {
       await liveness.stop();
       await client.close();

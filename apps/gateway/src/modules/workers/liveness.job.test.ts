@@ -105,4 +105,55 @@ describe('liveness monitor', () => {
     expect((await t.workers.repository.findById('w-manual-new'))!.status).toBe('ONLINE');
     await m.stop();
   });
+
+  it('keeps a silent self-registered worker that still answers its health check for a grace period, then marks it OFFLINE', async () => {
+    await insert('w-oneway', { lastHeartbeat: ago(4500) });
+    const health = async () => ({ status: 'ok' as const, sessionCount: 0, maxSessions: 5, cpuUsage: 0, memoryUsage: 0, uptimeSeconds: 1 });
+    const passes: number[] = [];
+    const m = createLivenessMonitor({
+      repository: t.workers.repository,
+      routing: t.workers.routing,
+      client: { health },
+      coordinator: t.coordinator,
+      timing,
+      logger: t.app.log,
+      now: () => now,
+      onLeaderPass: async () => void passes.push(1),
+    });
+    expect((await m.runOnce()).offline).toEqual([]);
+    expect((await t.workers.repository.findById('w-oneway'))!.status).toBe('ONLINE');
+    // Silent for the OFFLINE window twice over: its lease stopped its sessions long ago.
+    now = new Date(now.getTime() + 4000);
+    expect((await m.runOnce()).offline).toEqual(['w-oneway']);
+    expect(passes).toHaveLength(2);
+    await m.stop();
+  });
+
+  it('does not mark a worker OFFLINE when a heartbeat lands between the silence check and the update', async () => {
+    await insert('w-late', { lastHeartbeat: ago(5000) });
+    const m = createLivenessMonitor({
+      repository: t.workers.repository,
+      routing: t.workers.routing,
+      client: {
+        health: async () => {
+          await t.workers.repository.heartbeat('w-late', { sessionCount: 1, maxSessions: 5, cpuUsage: 0, memoryUsage: 0 }, now);
+          throw new Error('slow network');
+        },
+      },
+      coordinator: t.coordinator,
+      timing,
+      logger: t.app.log,
+      now: () => now,
+    });
+    expect((await m.runOnce()).offline).toEqual([]);
+    expect((await t.workers.repository.findById('w-late'))!.status).toBe('ONLINE');
+    await m.stop();
+  });
+
+  it('honours a longer configured OFFLINE window, never a shorter one than lease + interval', () => {
+    const make = (offlineAfterMs: number) =>
+      createLivenessMonitor({ repository: t.workers.repository, routing: t.workers.routing, client: { health: async () => Promise.reject(new Error('x')) }, coordinator: t.coordinator, timing: { ...timing, offlineAfterMs }, logger: t.app.log });
+    expect(make(10_000).offlineAfterMs).toBe(10_000);
+    expect(make(1000).offlineAfterMs).toBe(4000);
+  });
 });

@@ -1,6 +1,7 @@
 // The liveness monitor: one leader at a time (a Coordinator lease) marks silent workers OFFLINE.
-// Self-registered workers are judged by heartbeats only — their lease is the fence — and
-// hand-registered ones, which never beat, by health checks.
+// Self-registered workers become OFFLINE when their heartbeats stopped for the OFFLINE window (past
+// their lease, which is the fence) AND a direct health check fails; hand-registered ones, which
+// never beat, by health checks alone.
 import type { Coordinator } from '@wagate/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,10 @@ export interface LivenessMonitorDeps {
    * (issue 8: new placement, epoch bump, restore on the target) plugs in here.
    */
   onWorkerOffline?: (worker: WorkerRow) => Promise<void>;
+  /** Runs at the end of every pass this replica leads (migration's resumable sweep). */
+  onLeaderPass?: () => Promise<void>;
+  /** Silence past the lease with a passing health check defers OFFLINE at most this long (default: the OFFLINE window). */
+  reachableGraceMs?: number;
   audit?: { append(input: AppendSystemLogInput): Promise<unknown> };
   now?: () => Date;
 }
@@ -46,7 +51,13 @@ export function createLivenessMonitor(deps: LivenessMonitorDeps): LivenessMonito
   const now = deps.now ?? (() => new Date());
   const checkIntervalMs = deps.checkIntervalMs ?? timing.heartbeatIntervalMs;
   // Never before the worker's own lease has expired: until then it may still hold live sockets.
-  const offlineAfterMs = Math.max((deps.missedHeartbeats ?? 3) * timing.heartbeatIntervalMs, timing.leaseTtlMs + timing.heartbeatIntervalMs);
+  const offlineAfterMs = Math.max(
+    (deps.missedHeartbeats ?? 3) * timing.heartbeatIntervalMs,
+    timing.leaseTtlMs + timing.heartbeatIntervalMs,
+    timing.offlineAfterMs ?? 0,
+  );
+  const reachableGraceMs = deps.reachableGraceMs ?? offlineAfterMs;
+  const healthTimeoutMs = Math.min(2000, checkIntervalMs);
   const instance = randomUUID();
   const leaseTtlMs = checkIntervalMs * 3;
   let timer: NodeJS.Timeout | null = null;
@@ -84,13 +95,31 @@ export function createLivenessMonitor(deps: LivenessMonitorDeps): LivenessMonito
     if (!(await lead())) return { leader: false, offline: [] };
     const at = now();
     const offline: string[] = [];
-    for (const worker of await repository.markSilentOffline(new Date(at.getTime() - offlineAfterMs))) {
-      offline.push(worker.id);
-      await wentOffline(worker, 'missed heartbeats');
+    const before = new Date(at.getTime() - offlineAfterMs);
+    const silent = await repository.silentSelfWorkers(before);
+    const judged = await Promise.all(
+      silent.map(async (worker) => {
+        const reachable = await client.health(worker.endpoint, healthTimeoutMs).then(
+          () => true,
+          () => false,
+        );
+        // Answers but cannot beat (a one-way partition): its lease already stopped its sessions, so
+        // moving them is safe; give the network a grace period first.
+        const silentFor = at.getTime() - (worker.lastHeartbeat ?? worker.createdAt).getTime();
+        if (reachable && silentFor < offlineAfterMs + reachableGraceMs) return null;
+        const row = await repository.markOfflineIfSilent(worker.id, before);
+        return row === null ? null : { row, why: reachable ? 'missed heartbeats (health check answers, lease expired)' : 'missed heartbeats and a failed health check' };
+      }),
+    );
+    for (const item of judged) {
+      if (item === null) continue;
+      offline.push(item.row.id);
+      await wentOffline(item.row, item.why);
     }
     const due = await repository.manualDueForCheck(new Date(at.getTime() - timing.heartbeatIntervalMs));
     const results = await Promise.all(due.map(async (worker) => ((await checkManual(worker, at)) ? worker.id : null)));
     for (const id of results) if (id !== null) offline.push(id);
+    await deps.onLeaderPass?.().catch((error: unknown) => logger.error({ err: error }, 'Leader pass hook failed'));
     return { leader: true, offline };
   }
 

@@ -17,6 +17,7 @@ import {
 } from '@wagate/contracts';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { currentRequestId } from '../../http/request-context.js';
 import type { SessionRoute, WorkerClient } from './session-routing.js';
 
 export interface WorkerClientOptions {
@@ -109,6 +110,7 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
     const query = params.size === 0 ? '' : `?${params.toString()}`;
     const base = new URL(endpoint);
     const prefix = base.pathname.replace(/\/+$/, '');
+    const requestId = currentRequestId();
     try {
       return await poolFor(endpoint).request({
         method: c.method,
@@ -117,6 +119,8 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
           ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
           ...(c.body === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json',
+          // The API request this call serves: the worker logs it, so one id follows a send end to end.
+          ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
         },
         ...(c.body === undefined ? {} : { body: JSON.stringify(c.body) }),
         headersTimeout: c.headersTimeoutMs ?? headersTimeout,

@@ -113,6 +113,36 @@ export function createWorkersRepository(db: Database) {
         .returning();
     },
 
+    /** Self-registered (or discovered) live workers whose last heartbeat is older than `before`. */
+    async silentSelfWorkers(before: Date): Promise<WorkerRow[]> {
+      return db
+        .select()
+        .from(workers)
+        .where(
+          and(
+            inArray(workers.status, ['ONLINE', 'DRAINING']),
+            ne(workers.source, 'manual'),
+            or(lt(workers.lastHeartbeat, before), and(isNull(workers.lastHeartbeat), lt(workers.createdAt, before))),
+          ),
+        );
+    },
+
+    /** OFFLINE only if still silent since `before` (a heartbeat that arrived meanwhile wins). */
+    async markOfflineIfSilent(id: string, before: Date): Promise<WorkerRow | null> {
+      const [row] = await db
+        .update(workers)
+        .set({ status: 'OFFLINE', updatedAt: new Date() })
+        .where(
+          and(
+            eq(workers.id, id),
+            inArray(workers.status, ['ONLINE', 'DRAINING']),
+            or(lt(workers.lastHeartbeat, before), and(isNull(workers.lastHeartbeat), lt(workers.createdAt, before))),
+          ),
+        )
+        .returning();
+      return row ?? null;
+    },
+
     /** Hand-registered workers do not heartbeat; the monitor health-checks those not checked since `before`. */
     async manualDueForCheck(before: Date): Promise<WorkerRow[]> {
       return db

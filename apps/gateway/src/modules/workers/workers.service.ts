@@ -25,6 +25,11 @@ export interface LeaseTiming {
   heartbeatIntervalMs: number;
   /** A worker stops its sessions when it could not renew for this long. */
   leaseTtlMs: number;
+  /**
+   * Silence after which the gateway marks a worker OFFLINE and moves its sessions; never below
+   * leaseTtlMs + heartbeatIntervalMs (the monitor enforces it), so the worker has stopped first.
+   */
+  offlineAfterMs?: number;
 }
 
 export interface WorkersServiceDeps {
@@ -188,7 +193,12 @@ export function createWorkersService(deps: WorkersServiceDeps) {
       const row = (await repository.setStatus(workerId, 'DRAINING'))!;
       await routing.invalidateWorker(workerId);
       audit({ level: 'info', category: 'admin', message: 'Worker drain requested', userId: actorUserId, workerId });
-      await onDraining?.(row);
+      if (onDraining !== undefined) {
+        // The migration moves the sessions one by one and tells the worker to drain at the end;
+        // telling it now would stop every session at once.
+        await onDraining(row);
+        return workerView(row);
+      }
       try {
         await client.drain(row.endpoint);
       } catch (error) {

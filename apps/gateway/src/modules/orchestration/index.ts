@@ -1,0 +1,62 @@
+// Orchestration (issue 8): failover of an OFFLINE worker's sessions, drain, the leader's
+// resumable sweep, worker metrics sampling and Kubernetes discovery. It plugs into the workers
+// module through its hooks; other modules never call it.
+import type { Coordinator } from '@wagate/storage';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../../db/index.js';
+import type { AppendSystemLogInput } from '../system-logs/index.js';
+import type { WorkersModule } from '../workers/index.js';
+import { createMigrator, type Migrator } from './migration.service.js';
+
+export { createMigrator, MIGRATABLE_STATUSES, type Migrator, type MoveOutcome, type SweepResult } from './migration.service.js';
+
+export interface OrchestrationOptions {
+  /** Restores in flight at once during a failover (default 16). */
+  failoverConcurrency?: number;
+}
+
+export interface Orchestration {
+  migrator: Migrator;
+  close(): Promise<void>;
+}
+
+export function createOrchestration(
+  deps: { db: Database; coordinator: Coordinator; workers: WorkersModule; logger: FastifyBaseLogger; audit?: { append(input: AppendSystemLogInput): Promise<unknown> } },
+  options: OrchestrationOptions = {},
+): Orchestration {
+  const { workers } = deps;
+  const migrator = createMigrator({
+    db: deps.db,
+    repository: workers.repository,
+    routing: workers.routing,
+    client: workers.client,
+    coordinator: deps.coordinator,
+    logger: deps.logger,
+    ...(deps.audit === undefined ? {} : { audit: deps.audit }),
+    ...(options.failoverConcurrency === undefined ? {} : { concurrency: options.failoverConcurrency }),
+  });
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  };
+  workers.setHooks({
+    onWorkerOffline: async (worker) => {
+      await migrator.failOver(worker);
+    },
+    // The admin's request answers 202 at once; the sessions move in the background (and the
+    // leader's sweep finishes the job if this replica goes away).
+    onDraining: async (worker) => {
+      track(migrator.drain(worker).catch((error: unknown) => deps.logger.error({ err: error, workerId: worker.id }, 'Drain failed')));
+    },
+    onLeaderPass: async () => {
+      await migrator.sweep();
+    },
+  });
+  return {
+    migrator,
+    async close() {
+      await Promise.allSettled([...background]);
+    },
+  };
+}

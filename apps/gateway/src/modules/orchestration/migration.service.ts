@@ -1,0 +1,205 @@
+// Session migration (issue 8, DESIGN.md §6): sessions of an OFFLINE worker are placed on another
+// worker with a new epoch and restored there from their stored creds (no QR); a DRAINING worker's
+// sessions are moved one by one (stop on the old worker, then restore on the new one).
+//
+// Everything here is idempotent and driven by what PostgreSQL says, not by memory: a move re-reads
+// the session's routing row under a row lock and does nothing when the session already left the
+// worker it was taken from. So the leader's periodic sweep resumes a migration a dead leader left
+// half done, and retries sessions that found no room once capacity appears.
+import { type Coordinator } from '@wagate/storage';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { schema, type Database } from '../../db/index.js';
+import type { AppendSystemLogInput } from '../system-logs/index.js';
+import { pickWorker, type HttpWorkerClient, type SessionRoute, type WorkerRow, type WorkersRepository } from '../workers/index.js';
+
+const { sessions, workers } = schema;
+
+/** Only sessions that were live are brought back; a QR that was never scanned has nothing to restore. */
+export const MIGRATABLE_STATUSES = ['CONNECTED', 'CONNECTING'] as const;
+
+export type MoveOutcome = 'moved' | 'already-moved' | 'no-capacity' | 'busy' | 'stop-failed';
+
+export interface MigratorDeps {
+  db: Database;
+  repository: WorkersRepository;
+  routing: { invalidateSession(sessionId: string): Promise<void> };
+  client: Pick<HttpWorkerClient, 'restore' | 'stop' | 'drain'>;
+  coordinator: Coordinator;
+  logger: FastifyBaseLogger;
+  audit?: { append(input: AppendSystemLogInput): Promise<unknown> };
+  /** How long one replica holds the per-session move lock (default 30 s; a crash frees it then). */
+  moveLockTtlMs?: number;
+  /** Restores in flight at once when a dead worker's sessions are failed over (default 16). */
+  concurrency?: number;
+}
+
+export interface SweepResult {
+  moved: number;
+  waiting: number;
+}
+
+export interface Migrator {
+  /** Moves every live session of an OFFLINE worker elsewhere (all at once, bounded concurrency). */
+  failOver(worker: Pick<WorkerRow, 'id'>): Promise<SweepResult>;
+  /** Moves a DRAINING worker's sessions one by one, then tells the worker to drain (it stops the rest). */
+  drain(worker: Pick<WorkerRow, 'id' | 'endpoint'>): Promise<SweepResult>;
+  /**
+   * The leader's pass: sessions still routed to OFFLINE workers (a dead leader's leftovers, or
+   * sessions that found no room) and to DRAINING workers. Cheap when there is nothing to do.
+   */
+  sweep(): Promise<SweepResult>;
+  /** Moves one session off `fromWorkerId` (stopping it there first when `stopFirst`). */
+  move(sessionId: string, fromWorker: Pick<WorkerRow, 'id' | 'endpoint'>, stopFirst: boolean): Promise<MoveOutcome>;
+}
+
+export function createMigrator(deps: MigratorDeps): Migrator {
+  const { db, repository, routing, client, coordinator } = deps;
+  const logger = deps.logger.child({ module: 'orchestration' });
+  const lockTtl = deps.moveLockTtlMs ?? 30_000;
+  const concurrency = deps.concurrency ?? 16;
+  const instance = randomUUID();
+  // One drain run per worker on this replica; the sweep covers the others.
+  const draining = new Map<string, Promise<SweepResult>>();
+
+  function audit(input: AppendSystemLogInput): void {
+    void deps.audit?.append(input).catch((error: unknown) => logger.warn({ err: error }, 'Could not write the audit line'));
+  }
+
+  async function liveSessionsOn(workerId: string): Promise<string[]> {
+    const rows = await db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.workerId, workerId), inArray(sessions.status, [...MIGRATABLE_STATUSES])))
+      .orderBy(asc(sessions.id));
+    return rows.map((r) => r.id);
+  }
+
+  /** Places the session on another ONLINE worker with epoch + 1, unless it already left `fromId`. */
+  async function reassign(sessionId: string, fromId: string): Promise<SessionRoute | 'already-moved' | 'no-capacity'> {
+    return db.transaction(async (tx) => {
+      const row = await repository.lockRouting(tx, sessionId);
+      if (row === null || row.workerId !== fromId) return 'already-moved' as const;
+      const online = (await repository.lockOnline(tx)).filter((w) => w.id !== fromId);
+      const target = pickWorker(online);
+      if (target === null) return 'no-capacity' as const;
+      const epoch = await repository.assign(tx, sessionId, target.id);
+      await repository.countPlacement(tx, target.id);
+      // The session reconnects now; the target's own events take it to CONNECTED.
+      await tx.update(sessions).set({ status: 'CONNECTING' }).where(eq(sessions.id, sessionId));
+      return { sessionId, workerId: target.id, endpoint: target.endpoint, epoch };
+    });
+  }
+
+  async function move(sessionId: string, from: Pick<WorkerRow, 'id' | 'endpoint'>, stopFirst: boolean): Promise<MoveOutcome> {
+    const lockKey = `orchestration:move:${sessionId}`;
+    if (!(await coordinator.setIfAbsent(lockKey, instance, lockTtl))) return 'busy';
+    try {
+      if (stopFirst) {
+        const [current] = await repository.routingOf([sessionId]);
+        if (current === undefined || current.workerId !== from.id) return 'already-moved';
+        try {
+          // The old socket closes before the new one opens: one reconnect of downtime, never two sockets.
+          await client.stop({ sessionId, workerId: from.id, endpoint: from.endpoint, epoch: current.epoch });
+        } catch (error) {
+          // 404: not hosted there (stopped already, e.g. by a previous attempt) — the goal is met.
+          if ((error as { code?: unknown }).code !== 'NOT_FOUND') {
+            logger.warn({ sessionId, workerId: from.id, err: error }, 'Could not stop a session on the draining worker; will retry');
+            return 'stop-failed';
+          }
+        }
+      }
+      const route = await reassign(sessionId, from.id);
+      if (route === 'already-moved' || route === 'no-capacity') return route;
+      await routing.invalidateSession(sessionId);
+      logger.info({ sessionId, from: from.id, to: route.workerId, epoch: route.epoch }, 'Session moved');
+      audit({
+        level: 'info',
+        category: 'worker',
+        message: stopFirst ? 'Session moved off a draining worker' : 'Session failed over from an OFFLINE worker',
+        sessionId,
+        workerId: route.workerId,
+        metadata: { from: from.id, to: route.workerId, epoch: route.epoch },
+      });
+      try {
+        await client.restore(route);
+      } catch (error) {
+        // The routing already names the target: if the target is dead too, its own OFFLINE moves
+        // the session again; otherwise a reconnect through the API restarts it there.
+        logger.warn({ sessionId, workerId: route.workerId, err: error }, 'Restore on the new worker failed');
+        audit({ level: 'warn', category: 'worker', message: 'Restore after a move failed', sessionId, workerId: route.workerId, metadata: { epoch: route.epoch } });
+      }
+      return 'moved';
+    } finally {
+      await coordinator.compareAndDelete(lockKey, instance).catch(() => undefined);
+    }
+  }
+
+  async function moveAll(ids: string[], from: Pick<WorkerRow, 'id' | 'endpoint'>, stopFirst: boolean, parallel: number): Promise<SweepResult> {
+    const result: SweepResult = { moved: 0, waiting: 0 };
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const outcome = await move(id, from, stopFirst).catch((error: unknown) => {
+          logger.error({ sessionId: id, err: error }, 'Moving a session failed');
+          return 'stop-failed' as const;
+        });
+        if (outcome === 'moved') result.moved++;
+        else if (outcome !== 'already-moved') result.waiting++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
+    if (result.waiting > 0) {
+      logger.warn({ workerId: from.id, waiting: result.waiting }, 'Sessions wait for a worker with room; retried on the next pass');
+    }
+    return result;
+  }
+
+  async function failOver(worker: Pick<WorkerRow, 'id'>): Promise<SweepResult> {
+    const row = await repository.findById(worker.id);
+    // Back ONLINE already (a late heartbeat): its sessions were never fenced, leave them.
+    if (row === null || row.status !== 'OFFLINE') return { moved: 0, waiting: 0 };
+    const ids = await liveSessionsOn(worker.id);
+    if (ids.length === 0) return { moved: 0, waiting: 0 };
+    logger.warn({ workerId: worker.id, sessions: ids.length }, 'Failing over the sessions of an OFFLINE worker');
+    return moveAll(ids, row, false, concurrency);
+  }
+
+  async function drainRun(worker: Pick<WorkerRow, 'id' | 'endpoint'>): Promise<SweepResult> {
+    const result = await moveAll(await liveSessionsOn(worker.id), worker, true, 1);
+    const row = await repository.findById(worker.id);
+    if (result.waiting === 0 && row?.status === 'DRAINING') {
+      // Nothing live is left: the worker stops whatever else it holds (QR pages) and takes no more.
+      await client.drain(worker.endpoint).catch((error: unknown) => logger.warn({ workerId: worker.id, err: error }, 'Could not tell the worker to drain'));
+      audit({ level: 'info', category: 'worker', message: 'Worker drained: no live session left, removable', workerId: worker.id, metadata: { moved: result.moved } });
+    }
+    return result;
+  }
+
+  function drain(worker: Pick<WorkerRow, 'id' | 'endpoint'>): Promise<SweepResult> {
+    const running = draining.get(worker.id);
+    if (running !== undefined) return running;
+    const run = drainRun(worker).finally(() => draining.delete(worker.id));
+    draining.set(worker.id, run);
+    return run;
+  }
+
+  async function sweep(): Promise<SweepResult> {
+    const rows = await db
+      .selectDistinct({ id: workers.id, endpoint: workers.endpoint, status: workers.status })
+      .from(sessions)
+      .innerJoin(workers, eq(workers.id, sessions.workerId))
+      .where(and(inArray(workers.status, ['OFFLINE', 'DRAINING']), inArray(sessions.status, [...MIGRATABLE_STATUSES])));
+    const total: SweepResult = { moved: 0, waiting: 0 };
+    for (const worker of rows) {
+      const r = worker.status === 'OFFLINE' ? await failOver(worker) : await drain(worker);
+      total.moved += r.moved;
+      total.waiting += r.waiting;
+    }
+    return total;
+  }
+
+  return { failOver, drain, sweep, move };
+}
