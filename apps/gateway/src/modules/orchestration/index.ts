@@ -7,16 +7,21 @@ import type { Database } from '../../db/index.js';
 import type { AppendSystemLogInput } from '../system-logs/index.js';
 import type { WorkersModule } from '../workers/index.js';
 import { createMigrator, type Migrator } from './migration.service.js';
+import { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetricsSampler } from './worker-metrics.js';
 
 export { createMigrator, MIGRATABLE_STATUSES, type Migrator, type MoveOutcome, type SweepResult } from './migration.service.js';
+
+export { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetricsSampler } from './worker-metrics.js';
 
 export interface OrchestrationOptions {
   /** Restores in flight at once during a failover (default 16). */
   failoverConcurrency?: number;
+  metrics?: WorkerMetricsOptions;
 }
 
 export interface Orchestration {
   migrator: Migrator;
+  metrics: WorkerMetricsSampler;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,7 @@ export function createOrchestration(
     ...(deps.audit === undefined ? {} : { audit: deps.audit }),
     ...(options.failoverConcurrency === undefined ? {} : { concurrency: options.failoverConcurrency }),
   });
+  const metrics = createWorkerMetricsSampler({ db: deps.db, coordinator: deps.coordinator, logger: deps.logger }, options.metrics);
   const background = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     background.add(p);
@@ -51,12 +57,16 @@ export function createOrchestration(
     },
     onLeaderPass: async () => {
       await migrator.sweep();
+      await metrics.cleanup();
     },
+    onHeartbeat: (row) => metrics.onHeartbeat(row),
   });
   return {
     migrator,
+    metrics,
     async close() {
       await Promise.allSettled([...background]);
+      await metrics.flush();
     },
   };
 }

@@ -39,6 +39,8 @@ export interface WorkersHooks {
   onWorkerOffline?: (worker: WorkerRow) => Promise<void>;
   onDraining?: (worker: WorkerRow) => Promise<void>;
   onLeaderPass?: () => Promise<void>;
+  /** Every recorded heartbeat (cheap, never throws): worker_metrics sampling. */
+  onHeartbeat?: (row: WorkerRow) => void;
 }
 
 export const DEFAULT_LEASE_TIMING: LeaseTiming = { heartbeatIntervalMs: 5000, leaseTtlMs: 15_000 };
@@ -95,7 +97,7 @@ export function createWorkersModule(
   });
   const client = createHttpWorkerClient({ ...options.client, token: deps.workerToken });
   const audit = deps.audit === undefined ? {} : { audit: deps.audit };
-  const service = createWorkersService({ db: deps.db, repository, tokens, routing, client, timing, logger, ...audit });
+  const service = createWorkersService({ db: deps.db, repository, tokens, routing, client, timing, logger, ...audit, onHeartbeat: (row) => hooks.onHeartbeat?.(row) });
   const liveness = createLivenessMonitor({
     repository,
     routing,

@@ -42,6 +42,8 @@ export interface WorkersServiceDeps {
   logger: FastifyBaseLogger;
   /** The audit log (system_logs); optional so unit tests need not wire it. */
   audit?: { append(input: AppendSystemLogInput): Promise<unknown> };
+  /** Sees every recorded heartbeat (worker_metrics sampling); must be cheap and never throw. */
+  onHeartbeat?: (row: WorkerRow) => void;
 }
 
 export function workerView(row: WorkerRow): Worker {
@@ -129,6 +131,7 @@ export function createWorkersService(deps: WorkersServiceDeps) {
         new Date(),
       );
       if (row === null) throw new UnauthorizedError('A valid worker token is required.');
+      deps.onHeartbeat?.(row);
       if (before !== null && before.status !== row.status) {
         await routing.invalidateWorker(workerId);
         logger.info({ workerId, from: before.status, to: row.status }, 'Worker is back');
