@@ -28,6 +28,7 @@ import { createSessionsRepository, createSessionsService, sessionLiveRoutes, ses
 import { createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
 import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.js';
 import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
+import { registerRequestContext } from './http/request-context.js';
 import { createOrchestration, type OrchestrationOptions } from './modules/orchestration/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -291,7 +292,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }
   // [/messages]
   // [orchestration] migration of sessions off OFFLINE/draining workers, worker metrics, Kubernetes discovery (issue 8)
-  const orchestration = createOrchestration({ db, coordinator: deps.coordinator, workers, logger: app.log, audit: systemLogs }, deps.orchestration);
+  const k8s = deps.config.K8S_DISCOVERY
+    ? { namespace: deps.config.K8S_NAMESPACE, labelSelector: deps.config.K8S_WORKER_SELECTOR, port: deps.config.K8S_WORKER_PORT, maxSessions: deps.config.K8S_WORKER_MAX_SESSIONS }
+    : undefined;
+  const orchestration = createOrchestration(
+    { db, coordinator: deps.coordinator, workers, logger: app.log, audit: systemLogs },
+    { ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
+  );
   app.addHook('onClose', () => orchestration.close());
   // [/orchestration]
   // [metrics] GET /metrics, Prometheus (issue 10)
@@ -300,6 +307,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   eventsIngest.observe?.((event, ingestedAt) => metrics.observeEvent(event, ingestedAt));
   webhooks.observeAttempts((attempt) => metrics.observeWebhookAttempt(attempt));
   registerMetrics(app, metrics);
+  // Calls to workers made while serving a request carry its id (x-request-id), so logs join.
+  registerRequestContext(app);
   // [/metrics]
   // [dashboard] the static console at / (issue 9)
   const dashboardDir = deps.dashboardDir === undefined ? defaultDashboardDir() : deps.dashboardDir;

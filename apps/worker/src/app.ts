@@ -7,6 +7,8 @@ import { EventOutbox, GatewayLink } from './gateway-link/index.js';
 import { HistoryStore } from './history/index.js';
 import { WorkerTokens, buildHttpServer, cpuPercent, memoryPercent } from './http/index.js';
 import { createLogger } from './logger.js';
+import { createWorkerMetrics } from './metrics/index.js';
+import type { WorkerMetrics } from './metrics/index.js';
 import type { Logger } from './logger.js';
 import { RetentionJob } from './retention/index.js';
 import { SessionManager } from './sessions/index.js';
@@ -22,6 +24,8 @@ export interface WorkerDeps {
   version?: string;
   /** Skip registration and heartbeats (tests, or a gateway in the same process wiring it). */
   standalone?: boolean;
+  /** Node process metrics on /metrics (default on; tests running many workers turn them off). */
+  processMetrics?: boolean;
 }
 
 export interface Worker {
@@ -32,6 +36,7 @@ export interface Worker {
   link: GatewayLink;
   retention: RetentionJob;
   http: Awaited<ReturnType<typeof buildHttpServer>>;
+  metrics: WorkerMetrics;
   /** Listens, starts the outbox sender and registers with the gateway (in the background). */
   start(): Promise<{ url: string }>;
   /** Stops every session (keeping creds), flushes history, tries to deliver events, closes. */
@@ -92,6 +97,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     ...(mediaTrust === undefined ? {} : { mediaTrust }),
   });
 
+  const metrics = createWorkerMetrics(deps.processMetrics === undefined ? {} : { processMetrics: deps.processMetrics });
   const sessions: SessionManager = new SessionManager({
     workerId: config.workerId,
     maxSessions: config.maxSessions,
@@ -103,7 +109,9 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     logger,
     pacer: config.pacer,
     authKeyFlushMs: config.authKeyFlushMs,
+    onSocketClosed: (decision, statusCode) => metrics.socketClosed(decision, statusCode),
   });
+  metrics.bind({ sessions: () => sessions.list(), queuedSends: () => sessions.queuedSends, outbox: () => outbox.stats });
 
   const link = new GatewayLink({
     gatewayUrl: config.gatewayUrl,
@@ -142,7 +150,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     logger,
   });
 
-  const http = await buildHttpServer({ manager: sessions, history, tokens, logger, workerId: config.workerId, version });
+  const http = await buildHttpServer({ manager: sessions, history, tokens, logger, workerId: config.workerId, version, metrics });
 
   return {
     config,
@@ -152,6 +160,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}):
     link,
     retention,
     http,
+    metrics,
     async start() {
       await outbox.open();
       outbox.start();

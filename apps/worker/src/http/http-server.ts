@@ -1,4 +1,5 @@
 import Fastify, { LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { cpus, freemem, totalmem } from 'node:os';
 import type { WorkerHealthResponse } from '@wagate/contracts';
 import type { HistoryStore } from '../history/index.js';
@@ -16,7 +17,11 @@ export interface HttpServerDeps {
   logger: Logger;
   workerId: string;
   version: string;
+  /** Served at GET /metrics without a token, like /health (Prometheus scrapes it in-cluster). */
+  metrics?: { render(): Promise<string>; contentType: string };
 }
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 let lastCpu = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
 
@@ -40,7 +45,17 @@ export async function buildHttpServer(deps: HttpServerDeps) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }),
     bodyLimit: 24 * 1024 * 1024,
-    logController: new LogController({ disableRequestLogging: true }),
+    // The gateway sends the id of the API request a command serves; keeping it joins both logs.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+  });
+  // Commands (not the gateway's polling reads) get one line each, with the gateway's request id.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    request.log.info({ method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'command served');
   });
   const started = Date.now();
   app.setErrorHandler(errorHandler);
@@ -55,6 +70,11 @@ export async function buildHttpServer(deps: HttpServerDeps) {
     memoryUsage: memoryPercent(),
     uptimeSeconds: (Date.now() - started) / 1000,
   }));
+
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
 
   await app.register(async (internal) => {
     internal.addHook('preHandler', async (request) => deps.tokens.check(request));

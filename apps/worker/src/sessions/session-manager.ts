@@ -9,6 +9,7 @@ import type { OutgoingMessage, SentMessage, WhatsAppClient, WhatsAppConnector } 
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import { SessionRuntime } from './session-runtime.js';
 import type { EventPublisher, MediaContent, SessionSnapshot } from './session-runtime.js';
+import type { SessionRuntimeOptions } from './session-types.js';
 
 /** This worker already hosts `maxSessions`; the gateway should place the session elsewhere. */
 export class CapacityError extends AppError {
@@ -29,6 +30,8 @@ export interface SessionManagerOptions {
   pacer: PacerSettings;
   authKeyFlushMs?: number;
   policy?: ReconnectPolicy;
+  /** Told how every socket close of every session was judged (reconnect metrics). */
+  onSocketClosed?: SessionRuntimeOptions['onSocketClosed'];
 }
 
 export interface StartSessionOptions {
@@ -74,6 +77,13 @@ export class SessionManager {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Sends queued in the pacers of every hosted session. */
+  get queuedSends(): number {
+    let queued = 0;
+    for (const { runtime } of this.#sessions.values()) queued += runtime.queuedSends;
+    return queued;
   }
 
   list(): SessionSnapshot[] {
@@ -134,6 +144,7 @@ export class SessionManager {
       logger,
       pacer: this.#o.pacer,
       ...(this.#o.policy === undefined ? {} : { policy: this.#o.policy }),
+      ...(this.#o.onSocketClosed === undefined ? {} : { onSocketClosed: this.#o.onSocketClosed }),
       blobs: this.#o.blobs,
       keyring: this.#o.keyring,
       saveQrImage: async (id, png) => {

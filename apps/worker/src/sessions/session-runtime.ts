@@ -63,6 +63,11 @@ export class SessionRuntime {
     return this.#status;
   }
 
+  /** Sends waiting in this number's pacer. */
+  get queuedSends(): number {
+    return this.#pacer.queued;
+  }
+
   snapshot(): SessionSnapshot {
     return {
       sessionId: this.sessionId,
@@ -279,6 +284,7 @@ export class SessionRuntime {
     if (generation !== this.#generation || this.#stopped) return;
     this.#client = null;
     const decision = decideReconnect(info.statusCode, info.message, this.#attempts + 1, this.#policy);
+    this.#o.onSocketClosed?.(decision, info.statusCode);
     this.#log.info({ statusCode: info.statusCode, message: info.message, decision }, 'WhatsApp socket closed');
     if (decision.action === 'reconnect') {
       if (decision.countsAsFailure) this.#attempts++;

@@ -6,7 +6,7 @@ import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../logger.js';
 import type { PacerSettings } from '../messages/index.js';
 import type { SelfIdentity, WhatsAppConnector, WhatsAppMessage } from '../whatsapp/index.js';
-import type { ReconnectPolicy } from './reconnect-policy.js';
+import type { ReconnectDecision, ReconnectPolicy } from './reconnect-policy.js';
 import type { SessionStatus } from './session-status.js';
 
 /** Where session events go (the gateway outbox); resolves once they are durable. */
@@ -42,6 +42,8 @@ export interface SessionSnapshot {
 }
 
 export interface SessionRuntimeOptions {
+  /** Told how every socket close was judged (the worker's reconnect metrics). */
+  onSocketClosed?: (decision: ReconnectDecision, statusCode: number | undefined) => void;
   sessionId: string;
   epoch: number;
   connector: WhatsAppConnector;
