@@ -1,7 +1,7 @@
-import { ValidationError, type UserTier } from '@wagate/contracts';
+import type { UserTier } from '@wagate/contracts';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { ownedRow, schema, type Executor } from '../../db/index.js';
+import { createdMicros, keysetPage, olderThanCursor, ownedRow, schema, type Executor } from '../../db/index.js';
 
 const { apiKeys, sessions, users } = schema;
 export type ApiKeyRow = schema.ApiKeyRow;
@@ -12,16 +12,6 @@ export interface ApiKeyLookup {
   tier: UserTier;
 }
 
-const createdMs = sql`date_trunc('milliseconds', ${apiKeys.createdAt})`;
-
-function encodeCursor(row: ApiKeyRow): string {
-  return Buffer.from(`${row.createdAt.getTime()}:${row.id}`).toString('base64url');
-}
-function decodeCursor(raw: string): { at: Date; id: string } {
-  const m = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError([{ path: 'query.cursor', message: 'Invalid cursor.' }]);
-  return { at: new Date(Number(m[1])), id: m[2]! };
-}
 
 export function createApiKeysRepository(db: Executor) {
   return {
@@ -39,13 +29,15 @@ export function createApiKeysRepository(db: Executor) {
     /** Live (unrevoked) keys of one owned session, newest first. */
     async listForSession(input: { sessionId: string; userId: string; limit: number; cursor?: string | undefined }) {
       const where: SQL[] = [eq(apiKeys.sessionId, input.sessionId), eq(apiKeys.userId, input.userId), isNull(apiKeys.revokedAt)];
-      if (input.cursor) {
-        const c = decodeCursor(input.cursor);
-        where.push(or(lt(createdMs, c.at), and(eq(createdMs, c.at), lt(apiKeys.id, c.id))) as SQL);
-      }
-      const rows = await db.select().from(apiKeys).where(and(...where)).orderBy(desc(createdMs), desc(apiKeys.id)).limit(input.limit + 1);
-      const page = rows.slice(0, input.limit);
-      return { data: page, nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!) : null };
+      const older = olderThanCursor(apiKeys.createdAt, apiKeys.id, input.cursor);
+      if (older) where.push(older);
+      const rows = await db
+        .select({ row: apiKeys, micros: createdMicros(apiKeys.createdAt) })
+        .from(apiKeys)
+        .where(and(...where))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+        .limit(input.limit + 1);
+      return keysetPage(rows, input.limit);
     },
 
     /** Revokes one key of an owned session; undefined when there is no such live key. */

@@ -1,9 +1,9 @@
 // Session rows. Tenant reads go through ownedRow/ownedBy; writes take an Executor so a use case
 // can join them with API keys (create, delete) in one transaction.
-import { ValidationError, type SessionStatus, type UserTier } from '@wagate/contracts';
-import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { SessionStatus, UserTier } from '@wagate/contracts';
+import { and, count, desc, eq, inArray } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { ownedBy, ownedRow, schema } from '../../db/index.js';
+import { createdMicros, keysetPage, olderThanCursor, ownedBy, ownedRow, schema } from '../../db/index.js';
 import type { Database, Executor } from '../../db/index.js';
 
 const { sessions, users } = schema;
@@ -54,43 +54,19 @@ export interface SessionsRepository {
   delete(id: string, tx?: Executor): Promise<boolean>;
 }
 
-/** Cursor = created_at in whole microseconds (PostgreSQL's precision) plus the id as tiebreak. */
-interface Cursor {
-  micros: string;
-  id: string;
-}
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(`${c.micros}:${c.id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  const text = Buffer.from(raw, 'base64url').toString('utf8');
-  const m = /^(\d{1,19}):([A-Za-z0-9_-]{1,64})$/.exec(text);
-  if (!m) throw new ValidationError([{ path: 'query.cursor', message: 'Invalid cursor.' }]);
-  return { micros: m[1]!, id: m[2]! };
-}
-
 export function createSessionsRepository(db: Database): SessionsRepository {
-  const micros = sql<string>`(extract(epoch from ${sessions.createdAt}) * 1000000)::bigint::text`;
+  const micros = createdMicros(sessions.createdAt);
 
   async function page(where: SQL[], input: ListSessionsInput): Promise<SessionPage> {
-    if (input.cursor) {
-      const c = decodeCursor(input.cursor);
-      where.push(sql`(${sessions.createdAt}, ${sessions.id}) < (to_timestamp(0) + ${c.micros}::bigint * interval '1 microsecond', ${c.id})`);
-    }
+    const older = olderThanCursor(sessions.createdAt, sessions.id, input.cursor);
+    if (older) where.push(older);
     const rows = await db
       .select({ row: sessions, micros })
       .from(sessions)
       .where(where.length > 0 ? and(...where) : undefined)
       .orderBy(desc(sessions.createdAt), desc(sessions.id))
       .limit(input.limit + 1);
-    const data = rows.slice(0, input.limit);
-    const last = data.at(-1);
-    return {
-      data: data.map((r) => r.row),
-      nextCursor: rows.length > input.limit && last ? encodeCursor({ micros: last.micros, id: last.row.id }) : null,
-    };
+    return keysetPage(rows, input.limit);
   }
 
   return {

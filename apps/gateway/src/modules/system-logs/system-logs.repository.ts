@@ -1,8 +1,7 @@
 // The system log: append-only lines, listed newest first with an opaque (createdAt, id) cursor.
-import { ValidationError } from '@wagate/contracts';
-import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { ownedBy, schema } from '../../db/index.js';
+import { createdMicros, keysetPage, olderThanCursor, ownedBy, schema } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 
 const { systemLogs } = schema;
@@ -46,25 +45,6 @@ export interface SystemLogsRepository {
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-/**
- * The cursor carries created_at in whole microseconds (PostgreSQL's precision; a JS Date would
- * drop them and skip or repeat rows written in the same millisecond) plus the id as tiebreak.
- */
-interface Cursor {
-  micros: string;
-  id: string;
-}
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(`${c.micros}:${c.id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  const text = Buffer.from(raw, 'base64url').toString('utf8');
-  const m = /^(\d{1,19}):([A-Za-z0-9_-]{1,64})$/.exec(text);
-  if (!m) throw new ValidationError([{ path: 'cursor', message: 'Invalid cursor.' }]);
-  return { micros: m[1]!, id: m[2]! };
-}
 
 function clampLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_LIMIT;
@@ -72,7 +52,7 @@ function clampLimit(limit: number | undefined): number {
 }
 
 export function createSystemLogsRepository(db: Database): SystemLogsRepository {
-  const micros = sql<string>`(extract(epoch from ${systemLogs.createdAt}) * 1000000)::bigint::text`;
+  const micros = createdMicros(systemLogs.createdAt);
 
   return {
     async append(input) {
@@ -101,24 +81,16 @@ export function createSystemLogsRepository(db: Database): SystemLogsRepository {
       if (input.sessionId !== undefined) where.push(eq(systemLogs.sessionId, input.sessionId));
       if (input.workerId !== undefined) where.push(eq(systemLogs.workerId, input.workerId));
       if (input.since !== undefined) where.push(gte(systemLogs.createdAt, input.since));
-      if (input.cursor) {
-        const c = decodeCursor(input.cursor);
-        where.push(
-          sql`(${systemLogs.createdAt}, ${systemLogs.id}) < (to_timestamp(0) + ${c.micros}::bigint * interval '1 microsecond', ${c.id})`,
-        );
-      }
+      // `cursor`, not `query.cursor`: this repository also serves callers that are not HTTP routes.
+      const older = olderThanCursor(systemLogs.createdAt, systemLogs.id, input.cursor, 'cursor');
+      if (older) where.push(older);
       const rows = await db
         .select({ row: systemLogs, micros })
         .from(systemLogs)
         .where(where.length > 0 ? and(...where) : undefined)
         .orderBy(desc(systemLogs.createdAt), desc(systemLogs.id))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        data: page.map((r) => r.row),
-        nextCursor: rows.length > limit && last ? encodeCursor({ micros: last.micros, id: last.row.id }) : null,
-      };
+      return keysetPage(rows, limit);
     },
   };
 }

@@ -1,8 +1,8 @@
 // Users table access. Emails arrive already lowercased (the contracts' `email` schema does it).
-import { ValidationError, type UserRole, type UserTier } from '@wagate/contracts';
-import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import type { UserRole, UserTier } from '@wagate/contracts';
+import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { schema, type Executor } from '../../db/index.js';
+import { createdMicros, keysetPage, olderThanCursor, schema, type Executor } from '../../db/index.js';
 
 const { users } = schema;
 export type UserRow = schema.UserRow;
@@ -34,15 +34,6 @@ export interface ListUsersInput {
   tier?: UserTier | undefined;
 }
 
-// Cursor = createdAt ms + id of the last row; newest first.
-function encodeCursor(row: UserRow): string {
-  return Buffer.from(`${row.createdAt.getTime()}:${row.id}`).toString('base64url');
-}
-function decodeCursor(raw: string): { at: Date; id: string } {
-  const m = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError([{ path: 'query.cursor', message: 'Invalid cursor.' }]);
-  return { at: new Date(Number(m[1])), id: m[2]! };
-}
 
 export function createUsersRepository(db: Executor) {
   return {
@@ -79,20 +70,15 @@ export function createUsersRepository(db: Executor) {
       const where: SQL[] = [];
       if (input.role) where.push(eq(users.role, input.role));
       if (input.tier) where.push(eq(users.tier, input.tier));
-      if (input.cursor) {
-        const c = decodeCursor(input.cursor);
-        // Millisecond cursor against microsecond timestamps: compare at millisecond precision.
-        const at = sql`date_trunc('milliseconds', ${users.createdAt})`;
-        where.push(or(lt(at, c.at), and(eq(at, c.at), lt(users.id, c.id))) as SQL);
-      }
+      const older = olderThanCursor(users.createdAt, users.id, input.cursor);
+      if (older) where.push(older);
       const rows = await db
-        .select()
+        .select({ row: users, micros: createdMicros(users.createdAt) })
         .from(users)
         .where(where.length ? and(...where) : undefined)
-        .orderBy(desc(sql`date_trunc('milliseconds', ${users.createdAt})`), desc(users.id))
+        .orderBy(desc(users.createdAt), desc(users.id))
         .limit(input.limit + 1);
-      const page = rows.slice(0, input.limit);
-      return { data: page, nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!) : null };
+      return keysetPage(rows, input.limit);
     },
 
     async counts(): Promise<{ total: number; active: number }> {

@@ -1,33 +1,17 @@
 // SQL for endpoints and their delivery log. Endpoints are scoped by owner through the session
 // (webhooks.user_id mirrors sessions.user_id); deliveries are reached only through their endpoint.
-import { ValidationError } from '@wagate/contracts';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { ownedBy, schema, type Executor } from '../../db/index.js';
+import { createdMicros, keysetPage, olderThanCursor, ownedBy, schema, type Executor } from '../../db/index.js';
 
 const { webhooks, webhookDeliveries, sessions } = schema;
 
 export type WebhookRow = schema.WebhookRow;
 export type WebhookDeliveryRow = schema.WebhookDeliveryRow;
 
-/** Cursor over (created_at in microseconds, id), newest first, as in system-logs. */
-function encodeCursor(micros: string, id: string): string {
-  return Buffer.from(`${micros}:${id}`, 'utf8').toString('base64url');
-}
-function decodeCursor(raw: string): { micros: string; id: string } {
-  const m = /^(\d{1,19}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError([{ path: 'query.cursor', message: 'Invalid cursor.' }]);
-  return { micros: m[1]!, id: m[2]! };
-}
-
-function pageWhere(column: typeof webhooks.createdAt | typeof webhookDeliveries.createdAt, idColumn: typeof webhooks.id | typeof webhookDeliveries.id, cursor: string | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  const c = decodeCursor(cursor);
-  return sql`(${column}, ${idColumn}) < (to_timestamp(0) + ${c.micros}::bigint * interval '1 microsecond', ${c.id})`;
-}
 
 export function createWebhooksRepository(db: Executor) {
-  const webhookMicros = sql<string>`(extract(epoch from ${webhooks.createdAt}) * 1000000)::bigint::text`;
-  const deliveryMicros = sql<string>`(extract(epoch from ${webhookDeliveries.createdAt}) * 1000000)::bigint::text`;
+  const webhookMicros = createdMicros(webhooks.createdAt);
+  const deliveryMicros = createdMicros(webhookDeliveries.createdAt);
 
   return {
     /** The session if `userId` owns it (or any session for an admin), else undefined. */
@@ -55,16 +39,14 @@ export function createWebhooksRepository(db: Executor) {
     },
 
     async listInSession(sessionId: string, limit: number, cursor: string | undefined) {
-      const where = [eq(webhooks.sessionId, sessionId), pageWhere(webhooks.createdAt, webhooks.id, cursor)].filter((w): w is SQL => w !== undefined);
+      const where = [eq(webhooks.sessionId, sessionId), olderThanCursor(webhooks.createdAt, webhooks.id, cursor)].filter((w): w is SQL => w !== undefined);
       const rows = await db
         .select({ row: webhooks, micros: webhookMicros })
         .from(webhooks)
         .where(and(...where))
         .orderBy(desc(webhooks.createdAt), desc(webhooks.id))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { data: page.map((r) => r.row), nextCursor: rows.length > limit && last ? encodeCursor(last.micros, last.row.id) : null };
+      return keysetPage(rows, limit);
     },
 
     async update(webhookId: string, patch: Partial<Pick<WebhookRow, 'url' | 'events' | 'isActive' | 'disabledReason' | 'failureCount' | 'failingSince' | 'secretCiphertext' | 'previousSecretCiphertext' | 'previousSecretExpiresAt'>>) {
@@ -85,16 +67,14 @@ export function createWebhooksRepository(db: Executor) {
     },
 
     async listDeliveries(webhookId: string, limit: number, cursor: string | undefined) {
-      const where = [eq(webhookDeliveries.webhookId, webhookId), pageWhere(webhookDeliveries.createdAt, webhookDeliveries.id, cursor)].filter((w): w is SQL => w !== undefined);
+      const where = [eq(webhookDeliveries.webhookId, webhookId), olderThanCursor(webhookDeliveries.createdAt, webhookDeliveries.id, cursor)].filter((w): w is SQL => w !== undefined);
       const rows = await db
         .select({ row: webhookDeliveries, micros: deliveryMicros })
         .from(webhookDeliveries)
         .where(and(...where))
         .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { data: page.map((r) => r.row), nextCursor: rows.length > limit && last ? encodeCursor(last.micros, last.row.id) : null };
+      return keysetPage(rows, limit);
     },
 
     async findDelivery(webhookId: string, deliveryId: string) {
