@@ -7,21 +7,26 @@ import type { Database } from '../../db/index.js';
 import type { AppendSystemLogInput } from '../system-logs/index.js';
 import type { WorkersModule } from '../workers/index.js';
 import { createMigrator, type Migrator } from './migration.service.js';
+import { createK8sDiscovery, type K8sDiscovery, type K8sDiscoveryOptions } from './k8s-discovery.js';
 import { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetricsSampler } from './worker-metrics.js';
 
 export { createMigrator, MIGRATABLE_STATUSES, type Migrator, type MoveOutcome, type SweepResult } from './migration.service.js';
 
+export { createK8sDiscovery, defaultKubeConfig, type K8sDiscovery, type K8sDiscoveryOptions } from './k8s-discovery.js';
 export { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetricsSampler } from './worker-metrics.js';
 
 export interface OrchestrationOptions {
   /** Restores in flight at once during a failover (default 16). */
   failoverConcurrency?: number;
   metrics?: WorkerMetricsOptions;
+  /** Kubernetes discovery of worker pods; off when absent. */
+  k8s?: K8sDiscoveryOptions;
 }
 
 export interface Orchestration {
   migrator: Migrator;
   metrics: WorkerMetricsSampler;
+  discovery: K8sDiscovery | null;
   close(): Promise<void>;
 }
 
@@ -61,10 +66,33 @@ export function createOrchestration(
     },
     onHeartbeat: (row) => metrics.onHeartbeat(row),
   });
+  const discovery =
+    options.k8s === undefined
+      ? null
+      : createK8sDiscovery(
+          {
+            db: deps.db,
+            repository: workers.repository,
+            routing: workers.routing,
+            client: workers.client,
+            logger: deps.logger,
+            ...(deps.audit === undefined ? {} : { audit: deps.audit }),
+            onDraining: async (worker) => {
+              track(migrator.drain(worker).catch((error: unknown) => deps.logger.error({ err: error, workerId: worker.id }, 'Drain failed')));
+            },
+            onOffline: async (worker) => {
+              await migrator.failOver(worker);
+            },
+          },
+          options.k8s,
+        );
+  discovery?.start();
   return {
     migrator,
     metrics,
+    discovery,
     async close() {
+      await discovery?.stop();
       await Promise.allSettled([...background]);
       await metrics.flush();
     },

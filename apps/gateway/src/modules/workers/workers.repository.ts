@@ -121,7 +121,7 @@ export function createWorkersRepository(db: Database) {
         .where(
           and(
             inArray(workers.status, ['ONLINE', 'DRAINING']),
-            ne(workers.source, 'manual'),
+            eq(workers.source, 'self'),
             or(lt(workers.lastHeartbeat, before), and(isNull(workers.lastHeartbeat), lt(workers.createdAt, before))),
           ),
         );
@@ -143,12 +143,15 @@ export function createWorkersRepository(db: Database) {
       return row ?? null;
     },
 
-    /** Hand-registered workers do not heartbeat; the monitor health-checks those not checked since `before`. */
+    /**
+     * Hand-registered and discovered (k8s) workers need not heartbeat; the monitor health-checks
+     * those not heard from since `before`.
+     */
     async manualDueForCheck(before: Date): Promise<WorkerRow[]> {
       return db
         .select()
         .from(workers)
-        .where(and(eq(workers.source, 'manual'), or(isNull(workers.lastHeartbeat), lt(workers.lastHeartbeat, before))));
+        .where(and(inArray(workers.source, ['manual', 'k8s']), or(isNull(workers.lastHeartbeat), lt(workers.lastHeartbeat, before))));
     },
 
     async setStatus(id: string, status: WorkerStatus, tx: Executor = db): Promise<WorkerRow | null> {

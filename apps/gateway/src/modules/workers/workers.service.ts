@@ -96,7 +96,8 @@ export function createWorkersService(deps: WorkersServiceDeps) {
           maxSessions: body.maxSessions,
           // An admin's drain outlives a restart: the registry keeps not placing there.
           status: existing?.status === 'DRAINING' ? ('DRAINING' as const) : ('ONLINE' as const),
-          source: 'self' as const,
+          // A discovered pod that registers itself stays known as discovered (its pod may vanish).
+          source: existing?.source === 'k8s' ? ('k8s' as const) : ('self' as const),
           tokenHash,
           lastHeartbeat: new Date(),
         };
