@@ -1,0 +1,1 @@
+export { dashboardRoutes, defaultDashboardDir, type DashboardRoutesOptions } from './dashboard.routes.js';
