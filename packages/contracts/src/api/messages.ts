@@ -42,6 +42,30 @@ export const MESSAGE_TYPES = [...SEND_MESSAGE_TYPES, 'unknown'] as const;
 export const messageType = z.enum(MESSAGE_TYPES);
 export type MessageType = z.infer<typeof messageType>;
 
+/**
+ * WhatsApp's content keys (fields of its `Message` proto) → our type names. The worker maps received
+ * messages with it and the sandbox labels what a virtual phone decrypted, so both speak the same words.
+ */
+export const WHATSAPP_CONTENT_TYPES: Readonly<Record<string, MessageType>> = {
+  conversation: 'text',
+  extendedTextMessage: 'text',
+  imageMessage: 'image',
+  videoMessage: 'video',
+  ptvMessage: 'video',
+  audioMessage: 'audio',
+  documentMessage: 'document',
+  documentWithCaptionMessage: 'document',
+  stickerMessage: 'sticker',
+  locationMessage: 'location',
+  liveLocationMessage: 'location',
+  contactMessage: 'contact',
+  contactsArrayMessage: 'contact',
+  reactionMessage: 'reaction',
+  pollCreationMessage: 'poll',
+  pollCreationMessageV2: 'poll',
+  pollCreationMessageV3: 'poll',
+};
+
 // Field shapes shared by the request (strict, refined) and the view (plain) ---------------------
 
 const text = z.string().min(1).max(LIMITS.textMaxChars);

@@ -3,6 +3,7 @@ import {
   ConflictError,
   NotFoundError,
   ValidationError,
+  WHATSAPP_CONTENT_TYPES,
   type CreateSandboxPhoneBody,
   type List,
   type ListQuery,
@@ -34,26 +35,8 @@ function numberOf(jid: string): string {
   return m ? m[1]! : jid;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  conversation: 'text',
-  extendedTextMessage: 'text',
-  imageMessage: 'image',
-  videoMessage: 'video',
-  ptvMessage: 'video',
-  audioMessage: 'audio',
-  documentMessage: 'document',
-  documentWithCaptionMessage: 'document',
-  stickerMessage: 'sticker',
-  locationMessage: 'location',
-  liveLocationMessage: 'location',
-  contactMessage: 'contact',
-  contactsArrayMessage: 'contact',
-  reactionMessage: 'reaction',
-  pollCreationMessage: 'poll',
-  pollCreationMessageV2: 'poll',
-  pollCreationMessageV3: 'poll',
-  editedMessage: 'edit',
-};
+// What a phone decrypts can be an edit wrapper too, which the worker never stores as a message of its own.
+const CONTENT_TYPES: Readonly<Record<string, string>> = { ...WHATSAPP_CONTENT_TYPES, editedMessage: 'edit' };
 
 const ENVELOPE_KEYS = new Set(['messageContextInfo', 'senderKeyDistributionMessage']);
 

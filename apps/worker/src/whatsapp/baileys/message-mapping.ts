@@ -1,6 +1,7 @@
 import { getContentType, isLidUser, isPnUser, jidNormalizedUser, normalizeMessageContent, proto } from 'baileys';
 import type { MessageUserReceiptUpdate, WAMessage, WAMessageKey, WAMessageUpdate } from 'baileys';
-import type { MessageStatus, MessageStatusUpdate, MessageType, WhatsAppMessage } from '../whatsapp-client.js';
+import type { MessageStatus, MessageStatusUpdate, WhatsAppMessage } from '../whatsapp-client.js';
+import { WHATSAPP_CONTENT_TYPES } from '@wagate/contracts';
 
 /** Baileys `proto.WebMessageInfo.Status` → ours. */
 const STATUS_BY_CODE: Record<number, MessageStatus> = {
@@ -56,25 +57,6 @@ export class ChatAliases {
   }
 }
 
-const TYPE_BY_CONTENT: Partial<Record<keyof proto.IMessage, MessageType>> = {
-  conversation: 'text',
-  extendedTextMessage: 'text',
-  imageMessage: 'image',
-  videoMessage: 'video',
-  ptvMessage: 'video',
-  audioMessage: 'audio',
-  documentMessage: 'document',
-  documentWithCaptionMessage: 'document',
-  stickerMessage: 'sticker',
-  locationMessage: 'location',
-  liveLocationMessage: 'location',
-  contactMessage: 'contact',
-  contactsArrayMessage: 'contact',
-  reactionMessage: 'reaction',
-  pollCreationMessage: 'poll',
-  pollCreationMessageV2: 'poll',
-  pollCreationMessageV3: 'poll',
-};
 
 /** Content kinds that are protocol plumbing, not something a user sent. */
 const INTERNAL_CONTENT = new Set<keyof proto.IMessage>(['protocolMessage', 'senderKeyDistributionMessage', 'messageContextInfo']);
@@ -105,7 +87,7 @@ export function mapMessage(msg: WAMessage, aliases: ChatAliases, self: { id?: st
   if (content == null || kind === undefined || INTERNAL_CONTENT.has(kind)) return null;
 
   const { chatId, aliases: chatAliases } = aliases.resolve(key.remoteJid);
-  const type = TYPE_BY_CONTENT[kind] ?? 'unknown';
+  const type = WHATSAPP_CONTENT_TYPES[kind] ?? 'unknown';
   const media = content.imageMessage ?? content.videoMessage ?? content.ptvMessage ?? content.audioMessage ?? content.stickerMessage ?? content.documentMessage ?? content.documentWithCaptionMessage?.message?.documentMessage;
   const context = content.extendedTextMessage?.contextInfo ?? media?.contextInfo;
   const location = content.locationMessage ?? content.liveLocationMessage;
