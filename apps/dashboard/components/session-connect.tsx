@@ -40,7 +40,8 @@ export function SessionConnect({ session, qrTick, pairingCode, onChanged }: { se
 
   useEffect(() => {
     if (pairingCode) setCode(pairingCode);
-    else if (status === 'CONNECTING' || status === 'QR_READY')
+    // Only a pairing-code connect sits in CONNECTING with a code; a QR connect answers 409 here.
+    else if (status === 'CONNECTING')
       api<{ code: string }>('GET', `/api/v1/sessions/${encodeURIComponent(session.id)}/pairing-code`)
         .then((res) => setCode(res.code))
         .catch(() => undefined);
