@@ -102,17 +102,23 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
       await page.getByRole('button', { name: 'Sign up' }).click();
       await page.waitForURL(/\/sessions$/);
 
-      // A virtual phone first: the newcomer's stand-in for a real phone.
+      // Two virtual phones, the newcomer's stand-ins for real ones: the owner's phone links the
+      // session (so the session gets its number); the customer's phone chats with it.
       await page.getByRole('link', { name: 'Sandbox' }).click();
-      await page.getByLabel('Name (optional)').fill('Test customer');
-      await page.getByRole('button', { name: 'Create virtual phone' }).click();
-      const phoneCard = page.locator('[data-phone]').first();
-      await phoneCard.waitFor();
-      const virtualPhone = await phoneCard.getAttribute('data-phone');
+      const phones: string[] = [];
+      for (const name of ['Owner', 'Customer']) {
+        await page.getByLabel('Name (optional)').fill(name);
+        await page.getByRole('button', { name: 'Create virtual phone' }).click();
+        const card = page.getByRole('region', { name: `Virtual phone ${name}` });
+        await card.waitFor();
+        phones.push((await card.getAttribute('data-phone'))!);
+      }
+      const [ownerPhone, virtualPhone] = phones as [string, string];
       expect(virtualPhone).toMatch(/^\+?\d{7,15}$/);
 
       await page.getByRole('link', { name: 'Sessions' }).click();
-      await page.getByLabel('Name').fill('Support line');
+      await page.getByRole('heading', { name: 'New session' }).waitFor();
+      await page.getByLabel('Name', { exact: true }).fill('Support line');
       await page.getByRole('button', { name: 'Create session' }).click();
       const key = await page.getByTestId('secret-value').inputValue();
       expect(key.length).toBeGreaterThan(20);
@@ -125,9 +131,10 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
       await qr.waitFor();
       expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
       await shot(page, '03-qr');
+      await page.getByLabel('Virtual phone').selectOption(ownerPhone);
       await page.getByRole('button', { name: 'Scan with a virtual phone' }).click();
       await page.locator('.page-head [data-status="CONNECTED"]').waitFor({ timeout: 30_000 });
-      await expect.poll(async () => page.getByTestId('session-phone').textContent()).toMatch(/\d{7,}/);
+      await expect.poll(async () => (await page.getByTestId('session-phone').textContent())?.replace(/\D/g, '')).toBe(ownerPhone.replace(/\D/g, ''));
       await shot(page, '04-connected');
 
       await page.getByRole('tab', { name: 'Messages' }).click();
@@ -150,6 +157,9 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
       const conversation = page.getByTestId('conversation');
       await conversation.getByText('Hi, this is the customer').waitFor({ timeout: 30_000 });
       await conversation.getByText('Hello from the dashboard').waitFor();
+      // The reply is the customer's (left), the test message ours (right).
+      expect(await conversation.locator('.bubble:not(.me)').getByText('Hi, this is the customer').count()).toBe(1);
+      expect(await conversation.locator('.bubble.me').getByText('Hello from the dashboard').count()).toBe(1);
       await shot(page, '06-conversation');
 
       await page.getByRole('tab', { name: 'Webhooks' }).click();

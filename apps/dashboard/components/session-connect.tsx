@@ -141,6 +141,7 @@ export function SessionConnect({ session, qrTick, pairingCode, onChanged }: { se
       {sandbox.data?.available && (status === 'QR_READY' || code) && status !== 'CONNECTED' && (
         <div className="card" style={{ marginTop: '1rem', background: '#f0fdfa' }}>
           <h3>Sandbox: no phone needed</h3>
+          <p className="hint">The virtual phone that links becomes this session&apos;s number; chat with it from another virtual phone on the Sandbox page.</p>
           <div className="inline-form">
             {phones.length > 0 && (
               <div className="field">

@@ -5,7 +5,7 @@ import { formatTime, storedKey, storeKey, useLoad } from '@/lib/hooks';
 import type { ApiKeyCreated, List, Message, Session } from '@/lib/types';
 import { Empty, ErrorAlert, Loading, Notice, StatusBadge } from './ui';
 
-const TICKS: Record<Message['status'], string> = { PENDING: '🕓', SENT: '✓', DELIVERED: '✓✓', READ: '✓✓ read', FAILED: '✕ failed' };
+const TICKS: Record<Message['status'], string> = { PENDING: 'pending', SENT: '✓ sent', DELIVERED: '✓✓ delivered', READ: '✓✓ read', FAILED: 'failed' };
 
 /** Test sends go through the public messaging API with a session key this browser holds. */
 export function SessionMessages({ session }: { session: Session }) {
