@@ -29,6 +29,7 @@ import { createEventsIngest, createEventsRepository, eventsRoutes } from './modu
 import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.js';
 import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
 import { registerRequestContext } from './http/request-context.js';
+import { registerGracefulClose } from './http/graceful-close.js';
 import { createOrchestration, type OrchestrationOptions } from './modules/orchestration/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -309,6 +310,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerMetrics(app, metrics);
   // Calls to workers made while serving a request carry its id (x-request-id), so logs join.
   registerRequestContext(app);
+  // SIGTERM: responses finished while closing end their connection, so close() never waits on idle keep-alives.
+  registerGracefulClose(app);
   // [/metrics]
   // [dashboard] the static console at / (issue 9)
   const dashboardDir = deps.dashboardDir === undefined ? defaultDashboardDir() : deps.dashboardDir;
