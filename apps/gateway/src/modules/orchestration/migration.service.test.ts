@@ -10,11 +10,15 @@ import { createMigrator } from './migration.service.js';
 let t: WorkersTestApp;
 let calls: string[];
 let failRestoreOn: Set<string>;
+let hostedOn: Set<string>;
+let clock: Date | undefined;
 
 beforeEach(async () => {
   t = await workersTestApp();
   calls = [];
   failRestoreOn = new Set();
+  hostedOn = new Set();
+  clock = undefined;
 });
 afterEach(async () => {
   await t.close();
@@ -30,7 +34,12 @@ function migrator(stopError?: Error) {
     coordinator: t.coordinator,
     logger: t.app.log,
     audit: createSystemLogsRepository(t.database.db),
+    now: () => clock ?? new Date(),
     client: {
+      async session(route) {
+        if (!hostedOn.has(route.sessionId)) throw new NotFoundError('Session');
+        return { sessionId: route.sessionId, epoch: route.epoch, status: 'CONNECTING' } as never;
+      },
       async restore(route) {
         calls.push(`restore ${route.sessionId}@${route.workerId}#${route.epoch}`);
         if (failRestoreOn.has(route.workerId)) throw new Error('unreachable');
@@ -191,5 +200,24 @@ describe('drain', () => {
     expect(calls).not.toContain('drain e');
     expect(await migrator().sweep()).toEqual({ moved: 1, waiting: 0 });
     expect((await routingOf(id)).workerId).toBe('w-a');
+  });
+});
+
+describe('a restore lost with the replica that moved the session', () => {
+  it('is sent again when the session stays CONNECTING and its worker does not host it', async () => {
+    await worker('w-a');
+    const lost = await session('w-a', 'CONNECTING', 5);
+    const hosted = await session('w-a', 'CONNECTING', 5);
+    const fresh = await session('w-a', 'CONNECTING', 5);
+    const neverLinked = await session('w-a', 'CONNECTING', 5);
+    const old = new Date(Date.now() - 60_000);
+    for (const id of [lost, hosted, neverLinked]) await t.database.db.update(schema.sessions).set({ updatedAt: old }).where(eq(schema.sessions.id, id));
+    for (const id of [lost, hosted, fresh]) await t.database.db.update(schema.sessions).set({ phoneNumber: '+15550001111' }).where(eq(schema.sessions.id, id));
+    // The last update above stamps updatedAt; put the two stale ones back in the past.
+    for (const id of [lost, hosted]) await t.database.db.update(schema.sessions).set({ updatedAt: old }).where(eq(schema.sessions.id, id));
+    hostedOn.add(hosted);
+    const result = await migrator().sweep();
+    expect(result.restarted).toBe(1);
+    expect(calls).toEqual([`restore ${lost}@w-a#5`]);
   });
 });

@@ -7,7 +7,7 @@
 // worker it was taken from. So the leader's periodic sweep resumes a migration a dead leader left
 // half done, and retries sessions that found no room once capacity appears.
 import { type Coordinator } from '@wagate/storage';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { schema, type Database } from '../../db/index.js';
@@ -25,7 +25,7 @@ export interface MigratorDeps {
   db: Database;
   repository: WorkersRepository;
   routing: { invalidateSession(sessionId: string): Promise<void> };
-  client: Pick<HttpWorkerClient, 'restore' | 'stop' | 'drain'>;
+  client: Pick<HttpWorkerClient, 'restore' | 'stop' | 'drain' | 'session'>;
   coordinator: Coordinator;
   logger: FastifyBaseLogger;
   audit?: { append(input: AppendSystemLogInput): Promise<unknown> };
@@ -33,11 +33,20 @@ export interface MigratorDeps {
   moveLockTtlMs?: number;
   /** Restores in flight at once when a dead worker's sessions are failed over (default 16). */
   concurrency?: number;
+  /**
+   * A moved session still CONNECTING after this long is checked on its worker and restored when
+   * the worker does not host it: the replica that moved it died between the move and the restore
+   * (default 15 s).
+   */
+  stalledRestoreMs?: number;
+  now?: () => Date;
 }
 
 export interface SweepResult {
   moved: number;
   waiting: number;
+  /** Sessions restored again because their move never reached the target. */
+  restarted?: number;
 }
 
 export interface Migrator {
@@ -60,6 +69,8 @@ export function createMigrator(deps: MigratorDeps): Migrator {
   const lockTtl = deps.moveLockTtlMs ?? 30_000;
   const concurrency = deps.concurrency ?? 16;
   const instance = randomUUID();
+  const stalledMs = deps.stalledRestoreMs ?? 15_000;
+  const now = deps.now ?? (() => new Date());
   // One drain run per worker on this replica; the sweep covers the others.
   const draining = new Map<string, Promise<SweepResult>>();
 
@@ -186,6 +197,38 @@ export function createMigrator(deps: MigratorDeps): Migrator {
     return run;
   }
 
+  /**
+   * Linked sessions (they have a phone number, so creds) left CONNECTING on a live worker for
+   * longer than a restore takes: if the worker does not host them, the restore was lost with the
+   * replica that moved them; send it again at the same epoch (the worker treats a repeat as a no-op).
+   */
+  async function restartStalled(): Promise<number> {
+    const rows = await db
+      .select({ id: sessions.id, epoch: sessions.epoch, workerId: workers.id, endpoint: workers.endpoint })
+      .from(sessions)
+      .innerJoin(workers, eq(workers.id, sessions.workerId))
+      .where(and(eq(sessions.status, 'CONNECTING'), eq(workers.status, 'ONLINE'), isNotNull(sessions.phoneNumber), lt(sessions.updatedAt, new Date(now().getTime() - stalledMs))))
+      .limit(100);
+    let restarted = 0;
+    for (const row of rows) {
+      const route: SessionRoute = { sessionId: row.id, workerId: row.workerId, endpoint: row.endpoint, epoch: row.epoch };
+      const hosted = await client.session(route).then(
+        () => true,
+        (error: unknown) => ((error as { code?: unknown }).code === 'NOT_FOUND' ? false : null),
+      );
+      if (hosted !== false) continue;
+      try {
+        await client.restore(route);
+        restarted++;
+        logger.warn({ sessionId: row.id, workerId: row.workerId, epoch: row.epoch }, 'Restore of a moved session was lost; sent again');
+        audit({ level: 'warn', category: 'worker', message: 'Restore of a moved session sent again', sessionId: row.id, workerId: row.workerId, metadata: { epoch: row.epoch } });
+      } catch (error) {
+        logger.warn({ sessionId: row.id, err: error }, 'Restoring a stalled session failed');
+      }
+    }
+    return restarted;
+  }
+
   async function sweep(): Promise<SweepResult> {
     const rows = await db
       .selectDistinct({ id: workers.id, endpoint: workers.endpoint, status: workers.status })
@@ -198,7 +241,8 @@ export function createMigrator(deps: MigratorDeps): Migrator {
       total.moved += r.moved;
       total.waiting += r.waiting;
     }
-    return total;
+    const restarted = await restartStalled();
+    return restarted > 0 ? { ...total, restarted } : total;
   }
 
   return { failOver, drain, sweep, move };
