@@ -80,7 +80,7 @@ function trustProxyOption(value: GatewayConfig['TRUST_PROXY']): boolean | string
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const version = deps.version ?? GATEWAY_VERSION;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL) }),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL, deps.config.LOG_FILE) }),
     bodyLimit: deps.config.BODY_LIMIT,
     // Off unless configured: a forged X-Forwarded-For must not pick the client address.
     trustProxy: trustProxyOption(deps.config.TRUST_PROXY),

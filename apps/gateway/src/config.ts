@@ -53,6 +53,8 @@ const schema = z
     /** How often each replica's webhook dispatcher polls the outbox; 0 turns dispatch off on this replica. */
     WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Also write the JSON log to this file, rotated daily (14 kept); stdout keeps every line either way. */
+    LOG_FILE: optionalString,
     /** Largest accepted request body; base64 media (16 MiB decoded) needs about 23 MB. */
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
     DOCS_ENABLED: bool.default(true),

@@ -45,7 +45,7 @@ export interface Worker {
 
 /** Wires one worker process from its config: the composition root, and the only place adapters are chosen. */
 export async function createWorker(config: WorkerConfig, deps: WorkerDeps = {}): Promise<Worker> {
-  const logger = deps.logger ?? createLogger(config.logLevel, config.workerId);
+  const logger = deps.logger ?? createLogger(config.logLevel, config.workerId, config.logFile);
   const version = deps.version ?? '0.1.0';
 
   let mediaTrust;

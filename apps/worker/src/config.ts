@@ -46,6 +46,8 @@ export interface WorkerConfig {
   encryptionKeys: EncryptionKey[];
   workerToken: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** LOG_FILE: also write the JSON log here, rotated daily; undefined = stdout only. */
+  logFile: string | undefined;
   heartbeatIntervalMs: number;
   /** Upper bound for batching Signal key writes before they are flushed to the BlobStore. */
   authKeyFlushMs: number;
@@ -114,6 +116,7 @@ const envSchema = z
     WA_VERSION: optionalString.pipe(z.string().regex(/^\d+\.\d+\.\d+$/, 'must look like 2.3000.1023223821').optional()),
     WORKER_TOKEN: optionalString.pipe(z.string({ error: 'is required' }).min(16, 'must be at least 16 characters')),
     LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
+    LOG_FILE: optionalString,
     HEARTBEAT_INTERVAL_MS: intFrom(5000, 100, 600_000),
     AUTH_KEY_FLUSH_MS: intFrom(50, 0, 10_000),
     PACER_MIN_INTERVAL_MS: intFrom(1000, 0, 600_000),
@@ -214,6 +217,7 @@ export function parseWorkerConfig(env: Record<string, string | undefined>): Work
     encryptionKeys,
     workerToken: e.WORKER_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFile: e.LOG_FILE,
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     authKeyFlushMs: e.AUTH_KEY_FLUSH_MS,
     pacer: { minIntervalMs: e.PACER_MIN_INTERVAL_MS, jitterMs: e.PACER_JITTER_MS, maxQueue: e.PACER_MAX_QUEUE },
