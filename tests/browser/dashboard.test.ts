@@ -88,14 +88,21 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
     });
     return page;
   }
+  /** A full page load, then wait for hydration: input typed before React takes over is lost. */
+  async function open(page: Page, path: string): Promise<void> {
+    await page.goto(path);
+    await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  }
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   it('walks sign up → session → QR scanned by a virtual phone → messages both ways → webhook delivery', async () => {
     const page = await newPage();
     try {
-      await page.goto('/');
+      await open(page, '/');
       await page.waitForURL(/\/login/);
       await page.getByRole('link', { name: 'Create an account' }).click();
+      await page.waitForURL(/\/signup/);
+      await page.getByRole('heading', { name: 'Create your account' }).waitFor();
       await page.getByLabel('Email').fill('newcomer@example.com');
       await page.getByLabel('Password').fill('a-good-password');
       await shot(page, '01-signup');
@@ -193,7 +200,7 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
   it('shows the admin the worker fleet, users, logs and platform stats', async () => {
     const page = await newPage();
     try {
-      await page.goto('/login');
+      await open(page, '/login');
       await page.getByLabel('Email').fill(ADMIN.email);
       await page.getByLabel('Password').fill(ADMIN.password);
       await page.getByRole('button', { name: 'Log in' }).click();
@@ -207,7 +214,7 @@ describe('dashboard in chromium against wagate dev (sandbox network)', () => {
       await expect.poll(async () => workers.locator('tbody tr').count()).toBeGreaterThan(0);
       await shot(page, '10-admin-workers');
       await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
-      await page.getByRole('cell', { name: 'newcomer@example.com', exact: true }).waitFor();
+      await page.getByRole('cell', { name: ADMIN.email, exact: true }).waitFor();
       await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Logs' }).click();
       await page.getByRole('heading', { name: 'System logs' }).waitFor();
       await shot(page, '11-admin-logs');

@@ -20,6 +20,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let cancelled = false;
+    // Lets tests (and anyone scripting the console) wait until React owns the inputs.
+    document.documentElement.dataset.hydrated = 'true';
     if (!getTokens()) {
       setLoading(false);
     } else {

@@ -70,8 +70,10 @@ export default function SandboxPage() {
   );
 }
 
-function PhoneCard({ phone, sessionNumbers }: { phone: SandboxPhone; sessionNumbers: { name: string; phone: string }[] }) {
+function PhoneCard({ phone, sessionNumbers: all }: { phone: SandboxPhone; sessionNumbers: { name: string; phone: string }[] }) {
   const path = phonePath(phone.phoneNumber);
+  // A phone that linked a session is that session's number: it would only be writing to itself.
+  const sessionNumbers = all.filter((s) => s.phone.replace(/\D/g, '') !== phone.phoneNumber.replace(/\D/g, ''));
   const inbox = useLoad(() => api<List<SandboxMessage>>('GET', `${path}/messages?limit=50`), [path], 2_000);
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
