@@ -237,11 +237,15 @@ export class SessionRuntime {
     this.#client = client;
     this.#qrCount = 0;
     this.#pairingCode = undefined;
-    client.on('qr', (raw) => void this.#onQr(generation, client, raw));
-    client.on('open', (me) => void this.#onOpen(generation, me));
-    client.on('close', (info) => void this.#onClose(generation, info));
-    client.on('messages', (messages, kind) => void this.#onMessages(generation, messages, kind));
-    client.on('status', (updates) => void this.#onStatuses(generation, updates));
+    // A handler that throws must not become an unhandled rejection that takes the process down.
+    const guard = (what: string, work: Promise<void>): void => {
+      work.catch((error: unknown) => this.#log.error({ err: error }, `Handling the socket's ${what} event failed`));
+    };
+    client.on('qr', (raw) => guard('qr', this.#onQr(generation, client, raw)));
+    client.on('open', (me) => guard('open', this.#onOpen(generation, me)));
+    client.on('close', (info) => guard('close', this.#onClose(generation, info)));
+    client.on('messages', (messages, kind) => guard('messages', this.#onMessages(generation, messages, kind)));
+    client.on('status', (updates) => guard('status', this.#onStatuses(generation, updates)));
   }
 
   async #onQr(generation: number, client: WhatsAppClient, raw: string): Promise<void> {
@@ -250,7 +254,9 @@ export class SessionRuntime {
     if (generation !== this.#generation) return;
     const at = Date.now();
     this.#qrCount++;
-    this.#qr = { raw, dataUrl, at, expiresAt: at + (this.#qrCount === 1 ? 60_000 : 20_000) };
+    // Kept local: the socket may open (clearing #qr) while the status write below is awaited.
+    const qr = { raw, dataUrl, at, expiresAt: at + (this.#qrCount === 1 ? 60_000 : 20_000) };
+    this.#qr = qr;
     if (this.#status === 'CONNECTING') await this.#setStatus('QR_READY', undefined);
     if (this.#pairingPhone !== undefined) {
       // Pairing by code: the QR is not shown; one code per socket, asked once the socket is up.
@@ -264,7 +270,7 @@ export class SessionRuntime {
         }
       }
     } else {
-      await this.#publish([this.#event('session.qr', { qr: raw, expiresAt: new Date(this.#qr.expiresAt).toISOString() })]);
+      await this.#publish([this.#event('session.qr', { qr: raw, expiresAt: new Date(qr.expiresAt).toISOString() })]);
     }
     await this.#o.saveQrImage?.(this.sessionId, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).catch(() => undefined);
   }
