@@ -39,10 +39,10 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(USAGE);
     process.exit(2);
   }
+  const signals = closeOnSignals(out);
   try {
     const role = await loadRole();
-    const closables = await role(readEnvironment(), out);
-    closeOnSignals(closables, out);
+    signals.manage(await role(readEnvironment(), out));
   } catch (error) {
     // Both apps name every invalid key at once; neither needs a stack trace.
     if (error instanceof ConfigError || (error instanceof Error && error.name === 'ConfigError')) {
