@@ -24,7 +24,7 @@ import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, int
 import { createWebhooksModule, webhooksRoutes, type WebhooksModuleOptions } from './modules/webhooks/index.js';
 import { createIdempotencyRepository, createMessagesService, messagesRoutes } from './modules/messages/index.js';
 import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
-import { createSessionsRepository, createSessionsService, sessionLiveRoutes, sessionsRoutes, sessionView } from './modules/sessions/index.js';
+import { createSessionsRepository, createSessionsService, publishLive, sessionLiveRoutes, sessionsRoutes, sessionView, webhookDisabledEvent } from './modules/sessions/index.js';
 import { createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
 import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.js';
 import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
@@ -223,7 +223,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       dispatchIntervalMs: deps.config.WEBHOOK_DISPATCH_INTERVAL_MS,
     },
-    deps.webhooks,
+    {
+      ...deps.webhooks,
+      dispatcher: {
+        ...deps.webhooks?.dispatcher,
+        // The dashboard's notice (no email): the session's live stream says which endpoint went off and why.
+        onEndpointDisabled: (event) => {
+          deps.webhooks?.dispatcher?.onEndpointDisabled?.(event);
+          void publishLive(deps.coordinator, webhookDisabledEvent(event.sessionId, event.webhookId, event.reason), (error) =>
+            app.log.warn({ err: error, sessionId: event.sessionId }, 'Publishing the webhook-disabled notice failed'),
+          );
+        },
+      },
+    },
   );
   // The sessions block's events ingest writes deliveries with it, inside its own transaction.
   const webhookOutbox = webhooks.outbox;
@@ -298,7 +310,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     : undefined;
   const orchestration = createOrchestration(
     { db, coordinator: deps.coordinator, workers, logger: app.log, audit: systemLogs },
-    { ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
+    { failoverConcurrency: deps.config.WORKER_FAILOVER_CONCURRENCY, ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
   );
   app.addHook('onClose', () => orchestration.close());
   // [/orchestration]

@@ -8,5 +8,5 @@ export { sessionsRoutes } from './sessions.routes.js';
 export type { SessionsRoutesOptions } from './sessions.routes.js';
 export { sessionLiveRoutes } from './session-live.routes.js';
 export type { SessionLiveRoutesOptions } from './session-live.routes.js';
-export { isLiveSessionPayload, pairingCodeKey, publishLive, sessionEventsChannel } from './session-live.js';
+export { isLiveSessionPayload, pairingCodeKey, publishLive, sessionEventsChannel, webhookDisabledEvent } from './session-live.js';
 export type { LiveSessionEvent, LiveSessionPayload } from './session-live.js';

@@ -41,7 +41,7 @@ export const sessionLiveRoutes: FastifyPluginAsyncZod<SessionLiveRoutesOptions> 
       schema: {
         tags: ['sessions'],
         security: [{ bearer: [] }],
-        summary: 'Live status as text/event-stream: first the current status (and QR), then session.status, session.qr, session.pairing_code and session.deleted events',
+        summary: 'Live status as text/event-stream: first the current status (and QR), then session.status, session.qr, session.pairing_code, webhook.disabled and session.deleted events',
         produces: ['text/event-stream'],
         params: sessionParams,
         response: { 200: z.string().describe('text/event-stream frames; `data` is the webhook payload of the event (JSON)') },

@@ -13,9 +13,10 @@ export type LiveSessionPayload = Extract<WebhookPayload, { type: 'session.status
 /** What travels on the channel: a session.* payload, or the news that the session is gone. */
 export type LiveSessionEvent =
   | LiveSessionPayload
-  | { id: string; type: 'session.deleted'; createdAt: string; sessionId: string; data: Record<string, never> };
+  | { id: string; type: 'session.deleted'; createdAt: string; sessionId: string; data: Record<string, never> }
+  | { id: string; type: 'webhook.disabled'; createdAt: string; sessionId: string; data: { webhookId: string; reason: string } };
 
-export const LIVE_EVENT_TYPES: ReadonlySet<string> = new Set(['session.status', 'session.qr', 'session.pairing_code', 'session.deleted']);
+export const LIVE_EVENT_TYPES: ReadonlySet<string> = new Set(['session.status', 'session.qr', 'session.pairing_code', 'session.deleted', 'webhook.disabled']);
 
 export function isLiveSessionPayload(payload: WebhookPayload): payload is LiveSessionPayload {
   return payload.type === 'session.status' || payload.type === 'session.qr' || payload.type === 'session.pairing_code';
@@ -28,6 +29,11 @@ export function gatewayStatusEvent(
   extra: { previousStatus?: SessionStatus; phoneNumber?: string | null; reason?: string } = {},
 ): LiveSessionEvent {
   return { id: newEventId(), type: 'session.status', createdAt: new Date().toISOString(), sessionId, data: { status, ...extra } };
+}
+
+/** The dashboard's notice that an endpoint of this session was switched off after sustained failure (no email). */
+export function webhookDisabledEvent(sessionId: string, webhookId: string, reason: string): LiveSessionEvent {
+  return { id: newEventId(), type: 'webhook.disabled', createdAt: new Date().toISOString(), sessionId, data: { webhookId, reason } };
 }
 
 export function sessionDeletedEvent(sessionId: string): LiveSessionEvent {

@@ -93,6 +93,25 @@ describe('webhook endpoints API', () => {
     expect((await gw.app.inject({ method: 'GET', url: `${base()}/${id}`, headers: gw.auth(owner.token) })).statusCode).toBe(404);
   });
 
+  it('tells the session\'s live stream when an endpoint is switched off (410 Gone), with no email involved', async () => {
+    const gone = await startReceiver();
+    gone.respond = () => ({ status: 410 });
+    const notices: { type: string; data: { webhookId: string; reason: string } }[] = [];
+    const unsubscribe = await gw.coordinator.subscribe(`session-events:${sessionId}`, (message) => void notices.push(JSON.parse(message)));
+    try {
+      const created = (await create({ url: gone.url })).json().webhook;
+      const test = await gw.app.inject({ method: 'POST', url: `${base()}/${created.id}/test`, headers: gw.auth(owner.token) });
+      expect(test.statusCode).toBe(202);
+      await until(async () => notices.some((n) => n.type === 'webhook.disabled'));
+      expect(notices.find((n) => n.type === 'webhook.disabled')!.data).toEqual({ webhookId: created.id, reason: expect.stringContaining('410') });
+      const after = await gw.app.inject({ method: 'GET', url: `${base()}/${created.id}`, headers: gw.auth(owner.token) });
+      expect(after.json().webhook.active).toBe(false);
+    } finally {
+      await unsubscribe();
+      await gone.close();
+    }
+  });
+
   it('sends a signed test event, logs the delivery, and redelivers it with the same webhook-id', async () => {
     const created = (await create()).json().webhook;
     const before = receiver.requests.length;
