@@ -6,7 +6,7 @@ import { SessionConnect } from '@/components/session-connect';
 import { SessionKeys } from '@/components/session-keys';
 import { SessionMessages } from '@/components/session-messages';
 import { SessionWebhooks } from '@/components/session-webhooks';
-import { ConfirmDialog, ErrorAlert, Loading, StatusBadge } from '@/components/ui';
+import { ConfirmDialog, ErrorAlert, Loading, Notice, StatusBadge } from '@/components/ui';
 import { api } from '@/lib/api';
 import { useAuth } from '@/lib/auth';
 import { formatTime, useQueryParam } from '@/lib/hooks';
@@ -34,6 +34,7 @@ export default function SessionDetailPage() {
   const [pairingCode, setPairingCode] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('connect');
   const [pending, setPending] = useState<Pending>(null);
+  const [webhookNotice, setWebhookNotice] = useState<string | null>(null);
 
   useEffect(() => {
     if (!id) return;
@@ -54,6 +55,8 @@ export default function SessionDetailPage() {
           setPairingCode((event.data as { code: string }).code);
         } else if (event.type === 'session.deleted') {
           router.replace('/sessions');
+        } else if (event.type === 'webhook.disabled') {
+          setWebhookNotice((event.data as { reason: string }).reason);
         }
       },
       setLive,
@@ -96,6 +99,11 @@ export default function SessionDetailPage() {
           </button>
         </div>
       </div>
+      {webhookNotice && (
+        <Notice tone="warn">
+          A webhook endpoint of this session was switched off: {webhookNotice}. Fix the receiver, then re-enable it on the Webhooks tab.
+        </Notice>
+      )}
       <section className="card">
         <dl className="facts">
           <dt>Phone number</dt>
