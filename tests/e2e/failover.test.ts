@@ -11,6 +11,8 @@ let fleet: Fleet;
 let sessions: LinkedSession[] = [];
 let alice = '';
 const auth = () => ({ authorization: `Bearer ${fleet.userToken}` });
+/** Gateways still running (the leader is killed in the first scenario). */
+const liveGateways = () => fleet.gateways.filter((_g, i) => fleet.gatewayProcs[i]!.child.exitCode === null && fleet.gatewayProcs[i]!.child.signalCode === null);
 const admin = () => ({ authorization: `Bearer ${fleet.adminToken}` });
 
 async function inboxIds(phone: string): Promise<Set<string>> {
@@ -19,7 +21,7 @@ async function inboxIds(phone: string): Promise<Set<string>> {
   do {
     const page: { data: { id: string; direction: string }[]; nextCursor: string | null } = await expectStatus(
       200,
-      fleet.gateways[1]!,
+      liveGateways()[0]!,
       'GET',
       `/api/v1/sandbox/phones/${phone}/messages?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
       auth(),
@@ -34,7 +36,8 @@ async function inboxIds(phone: string): Promise<Set<string>> {
 async function sendFromAll(list: LinkedSession[], label: string): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, s] of list.entries()) {
-    const base = fleet.gateways[i % fleet.gateways.length]!;
+    const live = liveGateways();
+    const base = live[i % live.length]!;
     const sent = await until(async () => {
       const res = await call<{ message: { id: string } }>(base, 'POST', '/api/v1/messages', { 'x-api-key': s.apiKey, 'idempotency-key': `${label}-${s.sessionId}` }, { to: `+${alice}`, text: `${label} from ${s.sessionId}` });
       return res.status === 202 ? res.body.message.id : undefined;
@@ -87,7 +90,8 @@ async function holdingMost(candidates: FleetWorker[]): Promise<FleetWorker> {
 
 describe('orchestration on real processes: failover, fencing, drain', () => {
   beforeAll(async () => {
-    fleet = await startFleet({ gateways: 2, workers: 3, timings, label: 'failover' });
+    // One restore at a time, so the leader's death lands in the middle of a migration.
+    fleet = await startFleet({ gateways: 2, workers: 3, timings, label: 'failover', failoverConcurrency: 1 });
     const phone = await expectStatus<{ phone: { phoneNumber: string } }>(201, fleet.gateways[0]!, 'POST', '/api/v1/sandbox/phones', auth(), { name: 'Alice' });
     alice = phone.phone.phoneNumber;
     const started = Date.now();
@@ -108,7 +112,7 @@ describe('orchestration on real processes: failover, fencing, drain', () => {
     await fleet?.stop();
   }, 60_000);
 
-  it(`kill -9 of the worker holding most of ${SESSIONS} sessions: each returns CONNECTED elsewhere with no scan, messages before and after are delivered, never two sockets`, async () => {
+  it(`kill -9 of the worker holding most of ${SESSIONS} sessions, and of the leader gateway during the migration: each returns CONNECTED elsewhere with no scan, messages before and after are delivered, never two sockets`, async () => {
     try {
       const before = await sendFromAll(sessions, 'before');
       await expectDelivered(before, 'every message sent before the kill');
@@ -119,8 +123,15 @@ describe('orchestration on real processes: failover, fencing, drain', () => {
       const epochs = await routes(fleet);
       const killedAt = Date.now();
       await victim.proc.stop('SIGKILL');
-      const doneAt = await movedAndConnected(moved, victim.id, 'every session of the killed worker CONNECTED elsewhere');
-      process.stdout.write(`failover e2e: kill -9 → ${moved.length} sessions CONNECTED elsewhere in ${doneAt - killedAt} ms\n`);
+      // The first gateway started leads the liveness monitor: kill it once the first session moved.
+      const movedLines = async () => Number((await fleet.db.query<{ n: string }>("select count(*) as n from system_logs where message = 'Session failed over from an OFFLINE worker'")).rows[0]!.n);
+      await until(async () => (await movedLines()) > 0, 'the migration started', 30_000, 20);
+      await fleet.gatewayProcs[0]!.stop('SIGKILL');
+      const movedAtLeaderDeath = await movedLines();
+      const doneAt = await movedAndConnected(moved, victim.id, 'every session of the killed worker CONNECTED elsewhere', 60_000);
+      process.stdout.write(
+        `failover e2e: kill -9 → ${moved.length} sessions CONNECTED elsewhere in ${doneAt - killedAt} ms; the leader gateway died after ${movedAtLeaderDeath}/${moved.length} moves\n`,
+      );
       const after = await routes(fleet);
       for (const id of moved) expect(after.get(id)!.epoch).toBeGreaterThan(epochs.get(id)!.epoch);
 
@@ -182,7 +193,7 @@ describe('orchestration on real processes: failover, fencing, drain', () => {
       const drained = await holdingMost(alive);
       const held = await sessionsOn(drained.id);
       expect(held.length).toBeGreaterThan(0);
-      const res = await expectStatus<{ worker: { status: string } }>(202, fleet.gateways[1]!, 'POST', `/api/v1/admin/workers/${drained.id}/drain`, admin());
+      const res = await expectStatus<{ worker: { status: string } }>(202, liveGateways()[0]!, 'POST', `/api/v1/admin/workers/${drained.id}/drain`, admin());
       expect(res.worker.status).toBe('DRAINING');
       await movedAndConnected(held, drained.id, 'every session of the drained worker CONNECTED elsewhere');
       await until(async () => {
@@ -192,7 +203,7 @@ describe('orchestration on real processes: failover, fencing, drain', () => {
       await expectNoOverlap();
       const sent = await sendFromAll(sessions.filter((s) => held.includes(s.sessionId)), 'drained');
       await expectDelivered(sent, 'messages from moved sessions after the drain');
-      await expectStatus(204, fleet.gateways[0]!, 'DELETE', `/api/v1/admin/workers/${drained.id}`, admin());
+      await expectStatus(204, liveGateways()[0]!, 'DELETE', `/api/v1/admin/workers/${drained.id}`, admin());
     } catch (error) {
       process.stdout.write(fleet.dump());
       throw error;

@@ -79,6 +79,8 @@ const schema = z
     WORKER_LEASE_TTL_MS: z.coerce.number().int().min(150).max(300_000).default(15_000),
     /** Silence before OFFLINE and failover; raised to lease + interval when set lower (default 20 s). */
     WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+    /** Restores in flight at once when an OFFLINE worker's sessions fail over (one leader does them all). */
+    WORKER_FAILOVER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     /** Kubernetes discovery of worker pods (issue 8): in-cluster config, else KUBECONFIG. */
     K8S_DISCOVERY: bool.default(false),
     K8S_NAMESPACE: z.string().min(1).default('default'),

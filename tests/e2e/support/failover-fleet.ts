@@ -26,21 +26,39 @@ export interface Partition {
   close(): Promise<void>;
 }
 
-/** A TCP proxy to 127.0.0.1:targetPort on a free port. */
-export async function partitionableProxy(targetPort: number): Promise<{ port: number } & Partition> {
+/**
+ * A TCP proxy on a free port to the first of `targetPorts` (in order) that accepts: a worker whose
+ * gateway dies is carried to the next, as a load balancer in front of the replicas would.
+ */
+export async function partitionableProxy(targetPorts: number[]): Promise<{ port: number } & Partition> {
   let blocked = false;
   const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  };
   const server: Server = createServer((inbound) => {
+    track(inbound);
     if (blocked) return void inbound.destroy();
-    const outbound = connect(targetPort, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
+    inbound.pause();
+    const dial = (k: number): void => {
+      if (k >= targetPorts.length || inbound.destroyed) return void inbound.destroy();
+      const outbound = connect(targetPorts[k]!, '127.0.0.1');
+      let connected = false;
+      outbound.once('error', () => {
+        if (!connected) dial(k + 1);
+      });
+      outbound.once('connect', () => {
+        connected = true;
+        track(outbound);
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.resume();
+        inbound.on('close', () => outbound.destroy());
+        outbound.on('close', () => inbound.destroy());
+      });
+    };
+    dial(0);
   });
   const port = await freePort();
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
@@ -122,7 +140,7 @@ export async function until<T>(probe: () => Promise<T | undefined | null | false
   }
 }
 
-export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; label: string }): Promise<Fleet> {
+export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; failoverConcurrency?: number; label: string }): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), `wagate-${options.label}-`));
   const secrets = {
     WORKER_TOKEN: randomBytes(24).toString('base64url'),
@@ -149,8 +167,7 @@ export async function startFleet(options: { gateways: number; workers: number; t
     await waitForOutput(sim, 'trust root and media CA written');
     const admin = { ADMIN_EMAIL: 'admin@failover.test', ADMIN_PASSWORD: 'failover-admin-1' };
     const gatewayPorts = await Promise.all(Array.from({ length: options.gateways }, () => freePort()));
-    const gatewayProcs = gatewayPorts.map((port, i) =>
-      startCli(['gateway'], {
+    const gatewayEnv = (port: number, i: number) => ({
         ...secrets,
         ...objects,
         ...admin,
@@ -168,17 +185,24 @@ export async function startFleet(options: { gateways: number; workers: number; t
         WORKER_HEARTBEAT_INTERVAL_MS: String(options.timings.heartbeatMs),
         WORKER_LEASE_TTL_MS: String(options.timings.leaseMs),
         WORKER_OFFLINE_AFTER_MS: String(options.timings.offlineMs),
-      }),
-    );
-    procs.push(...gatewayProcs);
+        WORKER_FAILOVER_CONCURRENCY: String(options.failoverConcurrency ?? 16),
+      });
     const gateways = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
-    // One at a time: both would run the migrations of a fresh database at once otherwise.
-    for (const [i, base] of gateways.entries()) await waitForHttp(`${base}/health`, gatewayProcs[i]!, 120_000);
+    const gatewayProcs: RunningProcess[] = [];
+    // One at a time: both would run the migrations of a fresh database at once otherwise, and the
+    // first one up leads the liveness monitor (it renews its lease before the next can take it).
+    for (const [i, port] of gatewayPorts.entries()) {
+      const proc = startCli(['gateway'], gatewayEnv(port, i));
+      procs.push(proc);
+      gatewayProcs.push(proc);
+      await waitForHttp(`${gateways[i]}/health`, proc, 120_000);
+    }
 
     const workers: FleetWorker[] = [];
     for (let i = 0; i < options.workers; i++) {
       const port = await freePort();
-      const link = await partitionableProxy(gatewayPorts[i % gatewayPorts.length]!);
+      const first = i % gatewayPorts.length;
+      const link = await partitionableProxy([...gatewayPorts.slice(first), ...gatewayPorts.slice(0, first)]);
       proxies.push(link);
       const id = `fleet-worker-${i}`;
       const proc = startCli(['worker'], {
@@ -236,12 +260,24 @@ export interface LinkedSession {
 /** Creates and links `n` sessions, each by its own virtual phone (QR over the API, then a scan). */
 export async function linkSessions(fleet: Fleet, n: number, parallel = 6): Promise<LinkedSession[]> {
   const base = fleet.gateways[0]!;
-  const auth = { authorization: `Bearer ${fleet.userToken}` };
   const out: LinkedSession[] = [];
+  // A user may do 60 session operations a minute: one owner per 20 sessions stays under it.
+  const owners = new Map<number, Promise<string>>();
+  const ownerOf = (i: number): Promise<string> => {
+    const k = Math.floor(i / 20);
+    if (k === 0) return Promise.resolve(fleet.userToken);
+    let token = owners.get(k);
+    if (token === undefined) {
+      token = expectStatus<{ token: string }>(201, base, 'POST', '/api/v1/auth/register', {}, { email: `owner-${k}-${Date.now().toString(36)}@failover.test`, password: 'failover-user-1' }).then((r) => r.token);
+      owners.set(k, token);
+    }
+    return token;
+  };
   let next = 0;
   const lane = async () => {
     while (next < n) {
       const i = next++;
+      const auth = { authorization: `Bearer ${await ownerOf(i)}` };
       const created = await expectStatus<{ session: { id: string }; apiKey: { key: string } }>(201, base, 'POST', '/api/v1/sessions', auth, { name: `fleet ${i}` });
       const phone = (await expectStatus<{ phone: { phoneNumber: string } }>(201, base, 'POST', '/api/v1/sandbox/phones', auth, { name: `Owner ${i}` })).phone.phoneNumber;
       const sessionId = created.session.id;

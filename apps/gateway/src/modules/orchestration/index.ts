@@ -65,6 +65,9 @@ export function createOrchestration(
       await metrics.cleanup();
     },
     onHeartbeat: (row) => metrics.onHeartbeat(row),
+    onLeaseGap: (row, gap) => {
+      track(migrator.recoverAfterLeaseGap(row, gap).catch((error: unknown) => deps.logger.error({ err: error, workerId: row.id }, 'Restoring after a lease gap failed')));
+    },
   });
   const discovery =
     options.k8s === undefined

@@ -221,3 +221,30 @@ describe('a restore lost with the replica that moved the session', () => {
     expect(calls).toEqual([`restore ${lost}@w-a#5`]);
   });
 });
+
+describe('a worker that lost its lease but was never marked OFFLINE', () => {
+  it('gets back, in place and at the same epoch, the linked sessions it dropped during the silence', async () => {
+    await worker('w-a');
+    const silentSince = new Date(Date.now() - 5000);
+    const live = await session('w-a', 'CONNECTED', 7);
+    const droppedDuringGap = await session('w-a', 'DISCONNECTED', 7);
+    const disconnectedBefore = await session('w-a', 'DISCONNECTED', 7);
+    const stillHeld = await session('w-a', 'CONNECTED', 7);
+    const neverLinked = await session('w-a', 'CONNECTING', 7);
+    for (const id of [live, droppedDuringGap, disconnectedBefore, stillHeld]) await t.database.db.update(schema.sessions).set({ phoneNumber: '+15550001111' }).where(eq(schema.sessions.id, id));
+    await t.database.db.update(schema.sessions).set({ updatedAt: new Date(Date.now() - 60_000) }).where(eq(schema.sessions.id, disconnectedBefore));
+    const restored = await migrator().recoverAfterLeaseGap({ id: 'w-a', endpoint: 'e' }, { silentSince, reported: [stillHeld] });
+    expect(restored).toBe(2);
+    expect(calls.sort()).toEqual([`restore ${droppedDuringGap}@w-a#7`, `restore ${live}@w-a#7`].sort());
+    void neverLinked;
+  });
+
+  it('leaves a session a concurrent failover is moving', async () => {
+    await worker('w-a');
+    const id = await session('w-a', 'CONNECTED', 2);
+    await t.database.db.update(schema.sessions).set({ phoneNumber: '+15550001111' }).where(eq(schema.sessions.id, id));
+    await t.coordinator.set(`orchestration:move:${id}`, 'the leader', 10_000);
+    expect(await migrator().recoverAfterLeaseGap({ id: 'w-a', endpoint: 'e' }, { silentSince: new Date(0), reported: [] })).toBe(0);
+    expect(calls).toEqual([]);
+  });
+});

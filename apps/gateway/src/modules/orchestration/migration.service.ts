@@ -7,7 +7,7 @@
 // worker it was taken from. So the leader's periodic sweep resumes a migration a dead leader left
 // half done, and retries sessions that found no room once capacity appears.
 import { type Coordinator } from '@wagate/storage';
-import { and, asc, eq, inArray, isNotNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNotNull, lt, notInArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { schema, type Database } from '../../db/index.js';
@@ -59,6 +59,12 @@ export interface Migrator {
    * sessions that found no room) and to DRAINING workers. Cheap when there is nothing to do.
    */
   sweep(): Promise<SweepResult>;
+  /**
+   * The worker lost its lease (it stopped every session) but was never marked OFFLINE: restores, at
+   * their current epoch and on the same worker, the linked sessions routed to it that it does not
+   * report — live ones, and those that went DISCONNECTED during the silence.
+   */
+  recoverAfterLeaseGap(worker: Pick<WorkerRow, 'id' | 'endpoint'>, gap: { silentSince: Date; reported: string[] }): Promise<number>;
   /** Moves one session off `fromWorkerId` (stopping it there first when `stopFirst`). */
   move(sessionId: string, fromWorker: Pick<WorkerRow, 'id' | 'endpoint'>, stopFirst: boolean): Promise<MoveOutcome>;
 }
@@ -229,6 +235,60 @@ export function createMigrator(deps: MigratorDeps): Migrator {
     return restarted;
   }
 
+  async function recoverAfterLeaseGap(worker: Pick<WorkerRow, 'id' | 'endpoint'>, gap: { silentSince: Date; reported: string[] }): Promise<number> {
+    const rows = await db
+      .select({ id: sessions.id, epoch: sessions.epoch })
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.workerId, worker.id),
+          isNotNull(sessions.phoneNumber),
+          gap.reported.length === 0 ? undefined : notInArray(sessions.id, gap.reported),
+          or(inArray(sessions.status, [...MIGRATABLE_STATUSES]), and(eq(sessions.status, 'DISCONNECTED'), gte(sessions.updatedAt, gap.silentSince))),
+        ),
+      );
+    let restored = 0;
+    let next = 0;
+    const lane = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        const route: SessionRoute = { sessionId: row.id, workerId: worker.id, endpoint: worker.endpoint, epoch: row.epoch };
+        // Never beside a move of the same session (a failover that found the worker OFFLINE).
+        const lockKey = `orchestration:move:${row.id}`;
+        if (!(await coordinator.setIfAbsent(lockKey, instance, lockTtl))) continue;
+        try {
+          const [current] = await repository.routingOf([row.id]);
+          if (current?.workerId !== worker.id || current.epoch !== row.epoch) continue;
+          if (await restoreInPlace(route)) restored++;
+        } finally {
+          await coordinator.compareAndDelete(lockKey, instance).catch(() => undefined);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, rows.length)) }, lane));
+    if (rows.length > 0) {
+      logger.warn({ workerId: worker.id, restored, dropped: rows.length }, 'Sessions a worker dropped for a lost lease restored in place');
+      audit({ level: 'warn', category: 'worker', message: 'Sessions dropped for a lost lease restored in place', workerId: worker.id, metadata: { restored, dropped: rows.length } });
+    }
+    return restored;
+  }
+
+  async function restoreInPlace(route: SessionRoute): Promise<boolean> {
+    // The worker takes sessions again once its own drain finished: a few tries.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await client.restore(route);
+        return true;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        // A newer epoch elsewhere (moved meanwhile): not ours to restore.
+        if (code === 'STALE_EPOCH' || code === 'NOT_FOUND') return false;
+        await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      }
+    }
+    return false;
+  }
+
   async function sweep(): Promise<SweepResult> {
     const rows = await db
       .selectDistinct({ id: workers.id, endpoint: workers.endpoint, status: workers.status })
@@ -245,5 +305,5 @@ export function createMigrator(deps: MigratorDeps): Migrator {
     return restarted > 0 ? { ...total, restarted } : total;
   }
 
-  return { failOver, drain, sweep, move };
+  return { failOver, drain, sweep, move, recoverAfterLeaseGap };
 }

@@ -41,6 +41,8 @@ export interface WorkersHooks {
   onLeaderPass?: () => Promise<void>;
   /** Every recorded heartbeat (cheap, never throws): worker_metrics sampling. */
   onHeartbeat?: (row: WorkerRow) => void;
+  /** A worker beats again after losing its lease without going OFFLINE: restore what it dropped. */
+  onLeaseGap?: (row: WorkerRow, gap: { silentSince: Date; reported: string[] }) => void;
 }
 
 export const DEFAULT_LEASE_TIMING: LeaseTiming = { heartbeatIntervalMs: 5000, leaseTtlMs: 15_000 };
@@ -97,7 +99,9 @@ export function createWorkersModule(
   });
   const client = createHttpWorkerClient({ ...options.client, token: deps.workerToken });
   const audit = deps.audit === undefined ? {} : { audit: deps.audit };
-  const service = createWorkersService({ db: deps.db, repository, tokens, routing, client, timing, logger, ...audit, onHeartbeat: (row) => hooks.onHeartbeat?.(row) });
+  const service = createWorkersService({ db: deps.db, repository, tokens, routing, client, timing, logger, ...audit, onHeartbeat: (row) => hooks.onHeartbeat?.(row),
+    onLeaseGap: (row, gap) => hooks.onLeaseGap?.(row, gap),
+  });
   const liveness = createLivenessMonitor({
     repository,
     routing,

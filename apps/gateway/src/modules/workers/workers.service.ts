@@ -44,6 +44,12 @@ export interface WorkersServiceDeps {
   audit?: { append(input: AppendSystemLogInput): Promise<unknown> };
   /** Sees every recorded heartbeat (worker_metrics sampling); must be cheap and never throw. */
   onHeartbeat?: (row: WorkerRow) => void;
+  /**
+   * A heartbeat came after a silence long enough for the worker to have declared its lease lost
+   * (it then stopped every session) while the gateway never marked it OFFLINE: the sessions still
+   * routed here need restoring. Called off the request path; `reported` is what the worker holds now.
+   */
+  onLeaseGap?: (row: WorkerRow, gap: { silentSince: Date; reported: string[] }) => void;
 }
 
 export function workerView(row: WorkerRow): Worker {
@@ -133,6 +139,16 @@ export function createWorkersService(deps: WorkersServiceDeps) {
       );
       if (row === null) throw new UnauthorizedError('A valid worker token is required.');
       deps.onHeartbeat?.(row);
+      // The worker gives up its lease one interval before it runs out unrenewed.
+      const lastBeat = before?.lastHeartbeat;
+      // Also after OFFLINE: what the failover has not moved yet is still routed here.
+      if (before !== null && lastBeat != null && row.lastHeartbeat !== null) {
+        const silence = row.lastHeartbeat.getTime() - lastBeat.getTime();
+        if (silence >= timing.leaseTtlMs - timing.heartbeatIntervalMs) {
+          logger.warn({ workerId, silenceMs: silence }, 'Worker beats again after a silence that cost it its lease');
+          deps.onLeaseGap?.(row, { silentSince: lastBeat, reported: body.sessions.map((s) => s.sessionId) });
+        }
+      }
       if (before !== null && before.status !== row.status) {
         await routing.invalidateWorker(workerId);
         logger.info({ workerId, from: before.status, to: row.status }, 'Worker is back');
