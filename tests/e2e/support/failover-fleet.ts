@@ -281,7 +281,12 @@ export async function linkSessions(fleet: Fleet, n: number, parallel = 6): Promi
       const created = await expectStatus<{ session: { id: string }; apiKey: { key: string } }>(201, base, 'POST', '/api/v1/sessions', auth, { name: `fleet ${i}` });
       const phone = (await expectStatus<{ phone: { phoneNumber: string } }>(201, base, 'POST', '/api/v1/sandbox/phones', auth, { name: `Owner ${i}` })).phone.phoneNumber;
       const sessionId = created.session.id;
-      await expectStatus(202, base, 'POST', `/api/v1/sessions/${sessionId}/connect`, auth, {});
+      // A worker busy with other pairings may answer 502/503 once: a client retries.
+      await until(async () => {
+        const res = await call(base, 'POST', `/api/v1/sessions/${sessionId}/connect`, auth, {});
+        if (res.status >= 400 && res.status < 500) throw new Error(`connect → ${res.status}: ${JSON.stringify(res.body)}`);
+        return res.status === 202;
+      }, `connect of ${sessionId}`, 30_000, 1000);
       const qr = await until(async () => {
         const res = await call<{ qr: string }>(base, 'GET', `/api/v1/sessions/${sessionId}/qr`, auth);
         return res.status === 200 ? res.body.qr : undefined;

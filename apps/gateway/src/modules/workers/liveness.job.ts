@@ -2,6 +2,16 @@
 // Self-registered workers become OFFLINE when their heartbeats stopped for the OFFLINE window (past
 // their lease, which is the fence) AND a direct health check fails; hand-registered ones, which
 // never beat, by health checks alone.
+//
+// Fencing timings (defaults; WORKER_HEARTBEAT_INTERVAL_MS, WORKER_LEASE_TTL_MS, WORKER_OFFLINE_AFTER_MS):
+//   H = heartbeat interval 5 s, L = worker lease 15 s, W = OFFLINE window 20 s (never below L + H).
+//   A worker's lease runs L from the START of its last successful beat; it stops every session at
+//   L - H (10 s) after that start, even while a beat hangs. The gateway stamps the beat when it
+//   ARRIVES (later than its start) and marks OFFLINE only after W (20 s) of silence AND a failed
+//   health check, then the leader's pass (every H) moves the sessions. So the sessions are stopped
+//   at least W - (L - H) = 10 s before any other worker may be given them; a worker that still
+//   answers health checks gets another W before OFFLINE. The e2e partition test checks the order
+//   on wa-sim's socket record (tests/e2e/failover.test.ts).
 import type { Coordinator } from '@wagate/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 // The worker registry (table `workers`) and the routing columns of `sessions` (worker_id, epoch).
 // Admin reads are not tenant-scoped: workers belong to the platform, not to a user.
 import { ValidationError, type WorkerStatus } from '@wagate/contracts';
-import { and, asc, eq, gt, inArray, isNotNull, lt, ne, or, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, or, isNull, sql } from 'drizzle-orm';
 import { schema } from '../../db/index.js';
 import type { Database, Executor } from '../../db/index.js';
 
@@ -98,22 +98,7 @@ export function createWorkersRepository(db: Database) {
       return row ?? null;
     },
 
-    /** Self-registered (or discovered) workers still counted live whose last heartbeat is older than `before`. */
-    async markSilentOffline(before: Date): Promise<WorkerRow[]> {
-      return db
-        .update(workers)
-        .set({ status: 'OFFLINE', updatedAt: new Date() })
-        .where(
-          and(
-            inArray(workers.status, ['ONLINE', 'DRAINING']),
-            ne(workers.source, 'manual'),
-            or(lt(workers.lastHeartbeat, before), and(isNull(workers.lastHeartbeat), lt(workers.createdAt, before))),
-          ),
-        )
-        .returning();
-    },
-
-    /** Self-registered (or discovered) live workers whose last heartbeat is older than `before`. */
+    /** Self-registered live workers whose last heartbeat is older than `before` (OFFLINE candidates). */
     async silentSelfWorkers(before: Date): Promise<WorkerRow[]> {
       return db
         .select()
