@@ -30,7 +30,7 @@ import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.
 import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
 import { registerRequestContext } from './http/request-context.js';
 import { registerGracefulClose } from './http/graceful-close.js';
-import { createOrchestration, type OrchestrationOptions } from './modules/orchestration/index.js';
+import { createOrchestration, orchestrationRoutes, type OrchestrationOptions } from './modules/orchestration/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -313,6 +313,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     { failoverConcurrency: deps.config.WORKER_FAILOVER_CONCURRENCY, ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
   );
   app.addHook('onClose', () => orchestration.close());
+  await app.register(orchestrationRoutes, { authenticator, repository: workers.repository, metrics: orchestration.metrics });
   // [/orchestration]
   // [metrics] GET /metrics, Prometheus (issue 10)
   const metrics = createGatewayMetrics({ db, ...deps.metrics });

@@ -45,6 +45,22 @@ export type AddWorkerBody = z.infer<typeof addWorkerBody>;
 export const workerParams = z.object({ id });
 export type WorkerParams = z.infer<typeof workerParams>;
 
+/** One sample of a worker's load (at most one per worker per minute, from its heartbeats). */
+export const workerMetricSample = z.object({
+  sampledAt: isoDateTime,
+  sessionCount: z.int().min(0),
+  cpuUsage: z.number().min(0),
+  memoryUsage: z.number().min(0),
+});
+export type WorkerMetricSample = z.infer<typeof workerMetricSample>;
+export const workerMetricsQuery = z.strictObject({
+  /** From when (default: one hour ago). */
+  since: isoDateTime.optional(),
+});
+export type WorkerMetricsQuery = z.infer<typeof workerMetricsQuery>;
+export const workerMetricsResponse = z.object({ worker, samples: z.array(workerMetricSample) });
+export type WorkerMetricsResponse = z.infer<typeof workerMetricsResponse>;
+
 // Users and sessions ----------------------------------------------------------------------------
 
 export const adminUserList = listOf(user);

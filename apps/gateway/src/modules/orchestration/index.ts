@@ -12,6 +12,7 @@ import { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetri
 
 export { createMigrator, MIGRATABLE_STATUSES, type Migrator, type MoveOutcome, type SweepResult } from './migration.service.js';
 
+export { orchestrationRoutes } from './orchestration.routes.js';
 export { createK8sDiscovery, defaultKubeConfig, type K8sDiscovery, type K8sDiscoveryOptions } from './k8s-discovery.js';
 export { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetricsSampler } from './worker-metrics.js';
 

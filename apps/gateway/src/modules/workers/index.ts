@@ -18,6 +18,7 @@ export { createHttpWorkerClient, type HttpWorkerClient, type WorkerClientOptions
 export { createWorkerTokenVerifier, hashWorkerToken, type WorkerTokenVerifier } from './worker-tokens.js';
 export { createWorkersRepository, type WorkerRow, type WorkersRepository } from './workers.repository.js';
 export type { LeaseTiming, WorkersService } from './workers.service.js';
+export { workerView } from './workers.service.js';
 export type { LivenessMonitor } from './liveness.job.js';
 export { canKeep } from './placement.js';
 
