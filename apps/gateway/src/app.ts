@@ -310,7 +310,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     : undefined;
   const orchestration = createOrchestration(
     { db, coordinator: deps.coordinator, workers, logger: app.log, audit: systemLogs },
-    { failoverConcurrency: deps.config.WORKER_FAILOVER_CONCURRENCY, ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
+    { failoverConcurrency: deps.config.WORKER_FAILOVER_CONCURRENCY, rebalancePerPass: deps.config.WORKER_REBALANCE_PER_PASS, ...(k8s === undefined ? {} : { k8s }), ...deps.orchestration },
   );
   app.addHook('onClose', () => orchestration.close());
   await app.register(orchestrationRoutes, { authenticator, repository: workers.repository, metrics: orchestration.metrics });

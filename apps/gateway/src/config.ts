@@ -81,6 +81,8 @@ const schema = z
     WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
     /** Restores in flight at once when an OFFLINE worker's sessions fail over (one leader does them all). */
     WORKER_FAILOVER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Live sessions the leader may move per pass toward an idler worker (each reconnects once); 0 = off. */
+    WORKER_REBALANCE_PER_PASS: z.coerce.number().int().min(0).max(100).default(0),
     /** Kubernetes discovery of worker pods (issue 8): in-cluster config, else KUBECONFIG. */
     K8S_DISCOVERY: bool.default(false),
     K8S_NAMESPACE: z.string().min(1).default('default'),

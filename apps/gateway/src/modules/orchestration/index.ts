@@ -19,6 +19,8 @@ export { createWorkerMetricsSampler, type WorkerMetricsOptions, type WorkerMetri
 export interface OrchestrationOptions {
   /** Restores in flight at once during a failover (default 16). */
   failoverConcurrency?: number;
+  /** Sessions the leader may move per pass to even out load (0, the default, turns rebalancing off). */
+  rebalancePerPass?: number;
   metrics?: WorkerMetricsOptions;
   /** Kubernetes discovery of worker pods; off when absent. */
   k8s?: K8sDiscoveryOptions;
@@ -62,7 +64,9 @@ export function createOrchestration(
       track(migrator.drain(worker).catch((error: unknown) => deps.logger.error({ err: error, workerId: worker.id }, 'Drain failed')));
     },
     onLeaderPass: async () => {
-      await migrator.sweep();
+      const swept = await migrator.sweep();
+      // Only in calm waters: never while sessions of a dead or draining worker still wait.
+      if (swept.moved === 0 && swept.waiting === 0) await migrator.rebalance(options.rebalancePerPass ?? 0);
       await metrics.cleanup();
     },
     onHeartbeat: (row) => metrics.onHeartbeat(row),

@@ -248,3 +248,29 @@ describe('a worker that lost its lease but was never marked OFFLINE', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('rebalance (opt-in)', () => {
+  it('moves at most the bound from the busiest worker to an idle one, stopping each first', async () => {
+    await worker('w-busy', { sessionCount: 4 });
+    await worker('w-new', { sessionCount: 0 });
+    for (let i = 0; i < 4; i++) await session('w-busy');
+    expect(await migrator().rebalance(1)).toBe(1);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatch(/^stop .*@w-busy#3$/);
+    expect(calls[1]).toMatch(/^restore .*@w-new#4$/);
+    // Never past even: 3 vs 1 moves one more, 2 vs 2 none.
+    expect(await migrator().rebalance(5)).toBe(1);
+    expect(await migrator().rebalance(5)).toBe(0);
+  });
+
+  it('does nothing when turned off or when the difference is a single session', async () => {
+    await worker('w-a');
+    await worker('w-b');
+    await session('w-a');
+    await session('w-a');
+    expect(await migrator().rebalance(0)).toBe(0);
+    await session('w-b');
+    expect(await migrator().rebalance(3)).toBe(0);
+    expect(calls).toEqual([]);
+  });
+});

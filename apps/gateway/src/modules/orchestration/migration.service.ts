@@ -7,7 +7,7 @@
 // worker it was taken from. So the leader's periodic sweep resumes a migration a dead leader left
 // half done, and retries sessions that found no room once capacity appears.
 import { type Coordinator } from '@wagate/storage';
-import { and, asc, eq, gte, inArray, isNotNull, lt, notInArray, or } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, lt, notInArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { schema, type Database } from '../../db/index.js';
@@ -65,6 +65,12 @@ export interface Migrator {
    * report — live ones, and those that went DISCONNECTED during the silence.
    */
   recoverAfterLeaseGap(worker: Pick<WorkerRow, 'id' | 'endpoint'>, gap: { silentSince: Date; reported: string[] }): Promise<number>;
+  /**
+   * One bounded rebalancing step (opt-in): when the busiest ONLINE worker holds at least two live
+   * sessions more than the idlest one with room, moves up to `max` of them, each stopped first (one
+   * reconnect of downtime per moved session). Answers how many moved.
+   */
+  rebalance(max: number): Promise<number>;
   /** Moves one session off `fromWorkerId` (stopping it there first when `stopFirst`). */
   move(sessionId: string, fromWorker: Pick<WorkerRow, 'id' | 'endpoint'>, stopFirst: boolean): Promise<MoveOutcome>;
 }
@@ -289,6 +295,32 @@ export function createMigrator(deps: MigratorDeps): Migrator {
     return false;
   }
 
+  async function rebalance(max: number): Promise<number> {
+    if (max <= 0) return 0;
+    const online = await db.select().from(workers).where(eq(workers.status, 'ONLINE'));
+    if (online.length < 2) return 0;
+    const live = await db
+      .select({ workerId: sessions.workerId, n: count() })
+      .from(sessions)
+      .where(and(inArray(sessions.workerId, online.map((w) => w.id)), inArray(sessions.status, [...MIGRATABLE_STATUSES])))
+      .groupBy(sessions.workerId);
+    const load = new Map(online.map((w) => [w.id, 0]));
+    for (const row of live) if (row.workerId !== null) load.set(row.workerId, Number(row.n));
+    const byLoad = [...online].sort((a, b) => load.get(b.id)! - load.get(a.id)! || (a.id < b.id ? -1 : 1));
+    const busiest = byLoad[0]!;
+    const idlest = byLoad.filter((w) => load.get(w.id)! < w.maxSessions).at(-1);
+    if (idlest === undefined || idlest.id === busiest.id) return 0;
+    const excess = Math.floor((load.get(busiest.id)! - load.get(idlest.id)!) / 2);
+    if (excess < 1) return 0;
+    const ids = (await liveSessionsOn(busiest.id)).slice(0, Math.min(max, excess));
+    const result = await moveAll(ids, busiest, true, 1);
+    if (result.moved > 0) {
+      logger.info({ from: busiest.id, moved: result.moved }, 'Rebalanced sessions off the busiest worker');
+      audit({ level: 'info', category: 'worker', message: 'Sessions rebalanced off the busiest worker', workerId: busiest.id, metadata: { moved: result.moved } });
+    }
+    return result.moved;
+  }
+
   async function sweep(): Promise<SweepResult> {
     const rows = await db
       .selectDistinct({ id: workers.id, endpoint: workers.endpoint, status: workers.status })
@@ -305,5 +337,5 @@ export function createMigrator(deps: MigratorDeps): Migrator {
     return restarted > 0 ? { ...total, restarted } : total;
   }
 
-  return { failOver, drain, sweep, move, recoverAfterLeaseGap };
+  return { failOver, drain, sweep, move, recoverAfterLeaseGap, rebalance };
 }
