@@ -134,11 +134,7 @@ export interface Usage {
   to: string;
   days: { date: string; metrics: Record<string, number> }[];
   totals: Record<string, number>;
+  /** The caller's tier allowances, as the gateway enforces them. */
+  limits?: { tier: Tier; messagesPerHour: number; apiCallsPerHour: number; sessions: number };
 }
 
-/** The gateway's tier quotas (DESIGN.md §8); the API does not publish them, so they are mirrored here. */
-export const TIER_LIMITS: Record<Tier, { messagesPerHour: number; apiCallsPerHour: number }> = {
-  BASIC: { messagesPerHour: 100, apiCallsPerHour: 1_000 },
-  PRO: { messagesPerHour: 1_000, apiCallsPerHour: 10_000 },
-  MAX: { messagesPerHour: 10_000, apiCallsPerHour: 100_000 },
-};

@@ -17,7 +17,7 @@ import { apiKeysRoutes, createApiKeysRepository, createApiKeysService } from './
 import { authRoutes, createAccessTokens, createAuthenticator, createAuthService, createRefreshTokensRepository } from './modules/auth/index.js';
 import { createUserStatusCache, createUsersRepository } from './modules/users/index.js';
 import { adminRoutes, createAdminStatsService, createAdminUsersService } from './modules/admin/index.js';
-import { createLimits, createLoginGuard, createResilientLimiter } from './modules/rate-limits/index.js';
+import { createLimits, createLoginGuard, createResilientLimiter, TIER_LIMITS } from './modules/rate-limits/index.js';
 import { createUsageMeter, createUsageService, usageRoutes } from './modules/usage/index.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, internalWorkersRoutes, type SessionRouting, type WorkerClient, type WorkersModuleOptions } from './modules/workers/index.js';
@@ -188,7 +188,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const usageService = createUsageService({ db });
   await app.register(authRoutes, { service: auth, authenticator });
   await app.register(apiKeysRoutes, { service: apiKeys, authenticator });
-  await app.register(usageRoutes, { service: usageService, authenticator, flush: usage.flush });
+  const sessionCaps = { BASIC: deps.config.SESSION_LIMIT_BASIC, PRO: deps.config.SESSION_LIMIT_PRO, MAX: deps.config.SESSION_LIMIT_MAX };
+  await app.register(usageRoutes, { service: usageService, authenticator, flush: usage.flush, limitsOf: (tier) => ({ ...TIER_LIMITS[tier], sessions: sessionCaps[tier] }) });
   await app.register(adminRoutes, {
     authenticator,
     systemLogs,

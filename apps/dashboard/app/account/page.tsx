@@ -5,7 +5,7 @@ import { UsageChart, type UsageSeries } from '@/components/usage-chart';
 import { api } from '@/lib/api';
 import { useAuth } from '@/lib/auth';
 import { formatTime, useLoad } from '@/lib/hooks';
-import { TIER_LIMITS, type Usage } from '@/lib/types';
+import type { Usage } from '@/lib/types';
 
 /** Every UTC day from `from` to `to`, so days without usage show as zero bars. */
 function daysBetween(from: string, to: string): string[] {
@@ -17,10 +17,11 @@ function daysBetween(from: string, to: string): string[] {
 export default function AccountPage() {
   const { user } = useAuth();
   const usage = useLoad(() => api<Usage>('GET', '/api/v1/usage'), [], 30_000);
-  const limits = TIER_LIMITS[user?.tier ?? 'BASIC'];
+  // From the gateway, so the page never disagrees with what is enforced.
+  const limits = usage.data?.limits;
 
   const series = useMemo(() => {
-    if (!usage.data) return null;
+    if (!usage.data || !limits) return null;
     const days = daysBetween(usage.data.from, usage.data.to);
     const byDay = new Map(usage.data.days.map((d) => [d.date, d.metrics]));
     const pick = (metric: string) => days.map((d) => byDay.get(d)?.[metric] ?? 0);
@@ -41,7 +42,14 @@ export default function AccountPage() {
           <dd>{user.email}</dd>
           <dt>Plan</dt>
           <dd>
-            <strong>{user.tier}</strong> — {limits.messagesPerHour.toLocaleString()} messages and {limits.apiCallsPerHour.toLocaleString()} API calls per hour
+            <strong>{user.tier}</strong>
+            {limits && (
+              <>
+                {' '}
+                — {limits.messagesPerHour.toLocaleString()} messages and {limits.apiCallsPerHour.toLocaleString()} API calls per hour, up to{' '}
+                {limits.sessions.toLocaleString()} sessions
+              </>
+            )}
           </dd>
           <dt>Role</dt>
           <dd>{user.role}</dd>

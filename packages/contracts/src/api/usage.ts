@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id } from './common.js';
+import { id, userTier } from './common.js';
 
 /** Calendar day in UTC, `YYYY-MM-DD`. */
 export const utcDate = z.iso.date();
@@ -21,5 +21,14 @@ export const usageResponse = z.object({
   /** Only days with any usage, oldest first. */
   days: z.array(z.object({ date: utcDate, metrics: usageMetrics })),
   totals: usageMetrics,
+  /** What the caller's tier allows, so a client draws usage against it without copying numbers. */
+  limits: z
+    .object({
+      tier: userTier,
+      messagesPerHour: z.int().min(0),
+      apiCallsPerHour: z.int().min(0),
+      sessions: z.int().min(0),
+    })
+    .optional(),
 });
 export type UsageResponse = z.infer<typeof usageResponse>;

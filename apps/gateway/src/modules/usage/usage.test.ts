@@ -29,6 +29,8 @@ describe('usage', () => {
     expect(body.totals).toEqual({ 'api.calls': calls + 1 });
     expect(body.days).toEqual([{ date: today, metrics: { 'api.calls': calls + 1 } }]);
     expect(body.to).toBe(today);
+    // The tier's allowances come along, so the dashboard draws against them without copying numbers.
+    expect(body.limits).toEqual({ tier: 'BASIC', messagesPerHour: 100, apiCallsPerHour: 1_000, sessions: gw.config.SESSION_LIMIT_BASIC });
   });
 
   it('counts API-key calls per session and key, and shows a user only their own usage', async () => {
