@@ -3,7 +3,7 @@
  * by QR, with a few messages each way per session, read at 50 and at 200 sessions next to the
  * baseline (this process with the worker built and listening, before any session).
  *
- *   npm run bench -- worker-rss            (or: node --conditions=source --expose-gc --import tsx bench/worker-rss.bench.ts [50,200])
+ *   npm run bench -- session-density        (or: node --conditions=source --expose-gc --import tsx bench/session-density.bench.ts [50,200])
  *
  * The simulator and its virtual phones run in a child process, so this process's RSS is the
  * worker's alone (plus this script). A stand-in gateway here acknowledges the worker's events,
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createWorker, parseWorkerConfig } from '@wagate/worker';
+import { report, type Figure } from './report.js';
 
 const steps = (process.argv[2] ?? '50,200').split(',').map(Number);
 const PAIRING_CONCURRENCY = 6;
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
   out(`worker-rss: ${steps.join(' → ')} sessions, ${MESSAGES_EACH_WAY} messages each way per session, pairing ${PAIRING_CONCURRENCY} at a time`);
   out(`baseline (worker built and listening, no session): RSS ${mb(baseline)} MB, heap ${mb(baselineHeap)} of ${mb(process.memoryUsage().heapTotal)} MB, external ${mb(process.memoryUsage().external)} MB`);
 
+  const figures: Record<string, Figure> = { baselineRssMB: Number(mb(baseline)), baselineHeapMB: Number(mb(baselineHeap)) };
   const owners: string[] = [];
   const pairOne = async (i: number): Promise<void> => {
     const sessionId = `s${i}`;
@@ -195,6 +197,13 @@ async function main(): Promise<void> {
       `${String(target).padStart(4)} sessions (${connected} connected): RSS ${mb(rss)} MB, +${mb(rss - baseline)} MB over baseline = ${mb(perSession)} MB per session` +
       ` (heap ${mb(mem.heapUsed)} of ${mb(mem.heapTotal)} MB = ${mb((mem.heapUsed - baselineHeap) / target)} MB/session, external ${mb(mem.external)} MB); paired in ${pairedIn.toFixed(1)} s, traffic in ${trafficIn.toFixed(1)} s`;
     out(row);
+    Object.assign(figures, {
+      [`s${target}.connected`]: connected,
+      [`s${target}.rssMB`]: Number(mb(rss)),
+      [`s${target}.rssPerSessionMB`]: Number(mb(perSession)),
+      [`s${target}.heapPerSessionMB`]: Number(mb((mem.heapUsed - baselineHeap) / target)),
+      [`s${target}.pairedInS`]: Number(pairedIn.toFixed(1)),
+    });
   }
   // V8 keeps heap pages committed after the pairing bursts; idle time lets its memory reducer give some back.
   await new Promise((r) => setTimeout(r, 10_000));
@@ -207,6 +216,12 @@ async function main(): Promise<void> {
   const simStats = await control<{ rss: number; companions: number; live: number }>(sim.info, 'GET', '/stats');
   out(`simulator process (not counted above): RSS ${mb(simStats.rss)} MB, ${simStats.live} live sockets; gateway stand-in acknowledged ${gateway.events()} events`);
   out(`total ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  figures.idleRssPerSessionMB = Number(mb((idle - baseline) / paired));
+  figures.simulatorRssMB = Number(mb(simStats.rss));
+  report('session-density', figures, [
+    `one worker process, real Baileys on wa-sim; traffic: ${MESSAGES_EACH_WAY} messages out and ${MESSAGES_EACH_WAY} in per session before each reading`,
+    'per session = (RSS after GC - baseline RSS) / sessions; heap likewise; the simulator runs in another process',
+  ]);
 
   await worker.stop();
   await gateway.close();

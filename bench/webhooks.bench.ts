@@ -1,7 +1,7 @@
 /**
  * Webhook delivery: the gateway's outbox → dispatcher → signed POST path against a local receiver.
  *
- *   npm run bench -- webhook       (or: node --conditions=source --import tsx bench/webhook-delivery.bench.ts)
+ *   npm run bench -- webhooks      (or: node --conditions=source --import tsx bench/webhooks.bench.ts)
  *
  * Embedded PGlite by default (as `npm start`); set DATABASE_URL=postgres://… for PostgreSQL.
  * Two figures:
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase, schema, type DatabaseHandle } from '../apps/gateway/src/db/index.js';
+import { percentile, report } from './report.js';
 import { createSecretBox, createWebhookDispatcher, createWebhookOutbox, createWebhookSender, generateWebhookSecret } from '../apps/gateway/src/modules/webhooks/index.js';
 
 const INTERVAL_MS = Number(process.env.WEBHOOK_DISPATCH_INTERVAL_MS ?? 1000);
@@ -26,10 +27,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
 const RATE_PER_S = 100;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 3000);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'wagate-bench-wh-'));
@@ -97,6 +94,15 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     await dispatcher.stop();
     await sender.close();
+    report('webhooks', {
+      database: handle.kind,
+      latencyEvents: latencies.length,
+      'latencyP50Ms (commit → first attempt)': Number(percentile(latencies, 50).toFixed(1)),
+      'latencyP95Ms (commit → first attempt)': Number(percentile(latencies, 95).toFixed(1)),
+      latencyMaxMs: Number(latencies.at(-1)!.toFixed(1)),
+      backlogDelivered: received - before,
+      deliveriesPerS: Math.round((received - before) / seconds),
+    }, [`latency: ${EVENTS} events at ${RATE_PER_S}/s; throughput: a ${BACKLOG}-event backlog drained by one dispatcher to a local 204 receiver`]);
     out(`throughput: ${received - before}/${BACKLOG} backlog deliveries in ${seconds.toFixed(2)} s = ${((received - before) / seconds).toFixed(0)} deliveries/s`);
   } finally {
     server.closeAllConnections();
