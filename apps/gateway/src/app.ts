@@ -21,7 +21,7 @@ import { createLimits, createLoginGuard, createResilientLimiter, TIER_LIMITS } f
 import { createUsageMeter, createUsageService, usageRoutes } from './modules/usage/index.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { adminWorkersRoutes, createWorkerAuthenticator, createWorkersModule, internalWorkersRoutes, type SessionRouting, type WorkerClient, type WorkersModuleOptions } from './modules/workers/index.js';
-import { createWebhooksModule, webhooksRoutes, type WebhooksModuleOptions } from './modules/webhooks/index.js';
+import { checkWebhookUrl, createWebhooksModule, webhooksRoutes, type WebhooksModuleOptions } from './modules/webhooks/index.js';
 import { createIdempotencyRepository, createMessagesService, messagesRoutes } from './modules/messages/index.js';
 import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
 import { createSessionsRepository, createSessionsService, publishLive, sessionLiveRoutes, sessionsRoutes, sessionView, webhookDisabledEvent } from './modules/sessions/index.js';
@@ -282,6 +282,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     limits,
     usage,
     idempotency: createIdempotencyRepository(db),
+    // The webhook SSRF rules also cover media URLs, which a worker fetches from inside the network.
+    checkMediaUrl: (url) =>
+      checkWebhookUrl(url, { allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, ...(deps.webhooks?.lookup ? { lookup: deps.webhooks.lookup } : {}) }),
   });
   await app.register(messagesRoutes, { service: messages, authenticator });
   // Expired idempotency keys are dead weight once past 24 h; every replica sweeping is harmless (one DELETE).

@@ -2,6 +2,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
+  ValidationError,
   type ContactsCheckResponse,
   type List,
   type Message,
@@ -38,6 +39,11 @@ export interface MessagesServiceOptions<Row extends SessionRecord> {
   idempotency: IdempotencyRepository;
   /** How long a duplicate waits for the first request with its key before answering 409. */
   inProgressWaitMs?: number;
+  /**
+   * The worker fetches `media.url` from inside the network: this returns why a URL is refused
+   * (private, loopback, metadata host…) or null. Without it any URL is passed on.
+   */
+  checkMediaUrl?: (url: string) => Promise<string | null>;
 }
 
 export interface SendResult {
@@ -118,6 +124,11 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
     },
 
     async send(caller, body, idempotencyKey) {
+      // SSRF: refused before anything is claimed or counted, whatever the session's state.
+      if (body.media?.url !== undefined && options.checkMediaUrl) {
+        const problem = await options.checkMediaUrl(body.media.url);
+        if (problem) throw new ValidationError([{ path: 'body.media.url', message: `The URL ${problem}.` }]);
+      }
       const scope = `session:${caller.sessionId}:POST /api/v1/messages`;
       const requestId = sendRequestId(scope, idempotencyKey);
       if (idempotencyKey === undefined) {
