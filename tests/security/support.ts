@@ -152,3 +152,39 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The smallest body a JSON schema accepts (required properties only), so an ownership check is
+ * reached rather than stopped at validation.
+ */
+export function minimalValid(schema: JsonSchema | undefined): unknown {
+  if (!schema) return undefined;
+  const variant = schema.anyOf?.[0] ?? schema.oneOf?.[0] ?? schema.allOf?.[0];
+  if (variant && !schema.type) return minimalValid(variant);
+  if (schema.enum?.length) return schema.enum[0];
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const name of schema.required ?? []) out[name] = minimalValid(schema.properties?.[name] ?? {});
+      // A PATCH body with every field optional still needs one field ("nothing to change" is a 400).
+      const first = Object.entries(schema.properties ?? {})[0];
+      if (Object.keys(out).length === 0 && first) out[first[0]] = minimalValid(first[1]);
+      return out;
+    }
+    case 'array':
+      return [minimalValid(schema.items ?? { type: 'string' })];
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'string':
+      if (schema.format === 'uri') return 'https://hooks.example.com/x';
+      if (schema.format === 'date-time') return new Date(Date.now() + 86_400_000).toISOString();
+      if (schema.format === 'email') return 'someone@example.test';
+      return 'probe';
+    default:
+      return {};
+  }
+}
