@@ -140,7 +140,7 @@ export async function until<T>(probe: () => Promise<T | undefined | null | false
   }
 }
 
-export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; failoverConcurrency?: number; label: string }): Promise<Fleet> {
+export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; failoverConcurrency?: number; label: string; redisUrl?: string; gatewayEnv?: Record<string, string> }): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), `wagate-${options.label}-`));
   const secrets = {
     WORKER_TOKEN: randomBytes(24).toString('base64url'),
@@ -157,7 +157,8 @@ export async function startFleet(options: { gateways: number; workers: number; t
     for (const p of [...procs].reverse()) await p.stop('SIGKILL');
     for (const p of proxies) await p.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
-    await Promise.all([database.drop(), s3.close(), deleteKeysWithPrefix(redisPrefix)]);
+    // A caller's own Redis (the chaos test restarts it) is the caller's to clean.
+    await Promise.all([database.drop(), s3.close(), options.redisUrl === undefined ? deleteKeysWithPrefix(redisPrefix) : Promise.resolve()]);
     await rm(dir, { recursive: true, force: true });
   };
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
@@ -175,7 +176,7 @@ export async function startFleet(options: { gateways: number; workers: number; t
         PORT: String(port),
         LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'warn',
         DATABASE_URL: database.url,
-        REDIS_URL: testRedisUrl(),
+        REDIS_URL: options.redisUrl ?? testRedisUrl(),
         REDIS_KEY_PREFIX: redisPrefix,
         WA_NETWORK: 'sandbox',
         SANDBOX_CONTROL_URL: `http://127.0.0.1:${simPort}/control`,
@@ -186,6 +187,7 @@ export async function startFleet(options: { gateways: number; workers: number; t
         WORKER_LEASE_TTL_MS: String(options.timings.leaseMs),
         WORKER_OFFLINE_AFTER_MS: String(options.timings.offlineMs),
         WORKER_FAILOVER_CONCURRENCY: String(options.failoverConcurrency ?? 16),
+        ...options.gatewayEnv,
       });
     const gateways = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
     const gatewayProcs: RunningProcess[] = [];
