@@ -9,7 +9,7 @@ import {
   isAdminPath,
   isInternalPath,
   isProblem,
-  minimalValid,
+  bodyFor,
   openApiOperations,
   securityGateway,
   tenantWithObjects,
@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => gw?.close());
 
 function request(op: Operation, ids: Record<string, string>, headers: Record<string, string>) {
-  const body = minimalValid(op.body);
+  const body = bodyFor(op);
   return gw.app.inject({ method: op.method, url: fill(op.path, ids), headers, ...(body === undefined ? {} : { payload: body as object }) });
 }
 

@@ -188,3 +188,14 @@ export function minimalValid(schema: JsonSchema | undefined): unknown {
       return {};
   }
 }
+
+/** Bodies whose schema is a union or pattern the minimal generator cannot satisfy. */
+const KNOWN_BODIES: Record<string, unknown> = {
+  'POST /api/v1/messages': { to: '+6281234567890', type: 'text', text: 'hello' },
+  'POST /api/v1/contacts/check': { phones: ['+6281234567890'] },
+};
+
+/** A valid body for the operation (or undefined when it takes none). */
+export function bodyFor(op: Operation): unknown {
+  return KNOWN_BODIES[`${op.method} ${op.openApiPath}`] ?? minimalValid(op.body);
+}
