@@ -82,6 +82,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.logLevel ?? deps.config.LOG_LEVEL, deps.config.LOG_FILE) }),
     bodyLimit: deps.config.BODY_LIMIT,
+    requestTimeout: deps.config.REQUEST_TIMEOUT_MS,
     // Off unless configured: a forged X-Forwarded-For must not pick the client address.
     trustProxy: trustProxyOption(deps.config.TRUST_PROXY),
     // A caller's request id is kept when it is a sane token, so traces join across services.

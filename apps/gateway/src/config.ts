@@ -57,6 +57,11 @@ const schema = z
     LOG_FILE: optionalString,
     /** Largest accepted request body; base64 media (16 MiB decoded) needs about 23 MB. */
     BODY_LIMIT: z.coerce.number().int().min(1024).default(24 * 1024 * 1024),
+    /**
+     * Longest a client may take to send a whole request (headers and body). Fastify's default is
+     * none, so a client trickling a body byte by byte held its socket forever (slowloris).
+     */
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
     DOCS_ENABLED: bool.default(true),
     TRUST_PROXY: trustProxy.default(false),
     /** Most sessions a user of each tier may hold (issue 6); an admin changes a tier, not these. */
