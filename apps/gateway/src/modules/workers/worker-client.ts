@@ -81,6 +81,25 @@ export function workerFailure(status: number, body: string, headers: Record<stri
   return error;
 }
 
+/** Largest JSON answer read from a worker: a history page is far smaller; more is a broken worker. */
+export const WORKER_RESPONSE_CAP_BYTES = 8 * 1024 * 1024;
+
+/** Reads a worker's answer up to the cap; beyond it the socket is dropped and the call is a 502. */
+async function readCapped(body: Dispatcher.ResponseData['body'], cap = WORKER_RESPONSE_CAP_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    received += buf.length;
+    if (received > cap) {
+      body.destroy();
+      throw new AppError('BAD_GATEWAY', 'The worker answered with an oversized body.');
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorkerClient {
   const connectTimeout = options.connectTimeoutMs ?? 3000;
   const headersTimeout = options.headersTimeoutMs ?? 15_000;
@@ -138,7 +157,7 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
     const response = await call(endpoint, c);
     let text: string;
     try {
-      text = await response.body.text();
+      text = await readCapped(response.body);
     } catch (error) {
       if (error instanceof undiciErrors.BodyTimeoutError || isConnectionFailure(error)) {
         throw new AppError('GATEWAY_TIMEOUT', 'The worker hosting this session did not answer in time.');
@@ -146,7 +165,14 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
       throw error;
     }
     if (response.statusCode < 200 || response.statusCode >= 300) throw workerFailure(response.statusCode, text, response.headers);
-    const parsed = schema.safeParse(text === '' ? {} : JSON.parse(text));
+    let body: unknown;
+    try {
+      body = text === '' ? {} : JSON.parse(text);
+    } catch {
+      // A worker that answers non-JSON is broken (or not a worker): a 502, not our 500.
+      throw new AppError('BAD_GATEWAY', 'The worker answered with an unexpected shape.');
+    }
+    const parsed = schema.safeParse(body);
     if (!parsed.success) throw new AppError('BAD_GATEWAY', 'The worker answered with an unexpected shape.', { cause: parsed.error });
     return parsed.data;
   }
@@ -161,7 +187,7 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
     logout: (route) => json(route.endpoint, { method: 'POST', path: WORKER_API.logout, body: assignment(route) }, sessionCommandResponse),
     async delete(route) {
       const response = await call(route.endpoint, { method: 'POST', path: WORKER_API.delete, body: assignment(route) });
-      const text = await response.body.text();
+      const text = await readCapped(response.body);
       // A worker that never hosted the session has nothing to delete: the goal is already met.
       if (response.statusCode === 404) return;
       if (response.statusCode < 200 || response.statusCode >= 300) throw workerFailure(response.statusCode, text, response.headers);
@@ -192,7 +218,7 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
     },
     async drain(endpoint) {
       const response = await call(endpoint, { method: 'POST', path: WORKER_API.drain, body: {} });
-      const text = await response.body.text();
+      const text = await readCapped(response.body);
       if (response.statusCode < 200 || response.statusCode >= 300) throw workerFailure(response.statusCode, text, response.headers);
     },
     async close(endpoint) {
