@@ -2,9 +2,10 @@
 // secret or an internal field (hashes, ciphertexts, fencing epochs; the hosting worker for
 // non-admins), secrets shown once are not shown again, and fields a client must not set
 // (role, tier, owner, status…) are refused with 400 rather than silently applied.
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../../apps/gateway/src/test-support/test-gateway.js';
-import { bodyFor, fill, idsOf, openApiOperations, securityGateway, tenantWithObjects, type Operation, type Tenant } from './support.js';
+import { fill, idsOf, openApiOperations, securityGateway, tenantWithObjects, type Operation, type Tenant } from './support.js';
 
 const ALWAYS_FORBIDDEN = /^(password|passwordHash|keyHash|tokenHash|secretCiphertext|secretHash|ciphertext|hash|epoch|jti|credentials|creds|authState|encryptionKey)$/i;
 
@@ -26,8 +27,8 @@ function keysOf(value: unknown, path = '$', out: { key: string; path: string }[]
   return out;
 }
 
-async function record(who: 'user' | 'admin', what: string, req: Parameters<TestGateway['app']['inject']>[0]) {
-  const res = await gw.app.inject(req as never);
+async function record(who: 'user' | 'admin', what: string, req: InjectOptions) {
+  const res = await gw.app.inject(req);
   if (String(res.headers['content-type'] ?? '').includes('json')) seen.push({ who, what: `${what} → ${res.statusCode}`, body: res.json(), raw: res.body });
   return res;
 }

@@ -90,7 +90,7 @@ describe('API5 internal (worker) routes', () => {
   it('refuses user JWTs (even an admin’s), API keys and anonymous callers', async () => {
     expect(internal().length).toBeGreaterThanOrEqual(3);
     const root = await gw.signUpAdmin();
-    for (const headers of [gw.auth(alice.token), gw.auth(root.token), { 'x-api-key': alice.apiKey }, {}]) {
+    for (const headers of [gw.auth(alice.token), gw.auth(root.token), { 'x-api-key': alice.apiKey }, {}] as Record<string, string>[]) {
       expect(await statuses(internal(), headers, [401, 403])).toEqual([]);
     }
   });

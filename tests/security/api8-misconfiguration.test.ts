@@ -1,7 +1,7 @@
 // OWASP API8:2023 Security misconfiguration. Every response — success, client error, framework
 // error, server failure — carries the hardening headers and never a stack trace, a file path or
 // SQL; CORS does not open the API to any origin with credentials; DOCS_ENABLED=false hides the docs.
-import type { LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../../apps/gateway/src/test-support/test-gateway.js';
 import { isProblem, securityGateway, tenantWithObjects, type Tenant } from './support.js';
@@ -29,7 +29,7 @@ function expectHardened(res: LightMyRequestResponse, what: string) {
 
 describe('API8 security headers', () => {
   it('are on successes, client errors and framework errors alike', async () => {
-    const cases: [string, Parameters<TestGateway['app']['inject']>[0]][] = [
+    const cases: [string, InjectOptions][] = [
       ['health', { method: 'GET', url: '/health' }],
       ['docs json', { method: 'GET', url: '/docs/json' }],
       ['authed read', { method: 'GET', url: '/api/v1/auth/me', headers: gw.auth(alice.token) }],
@@ -40,13 +40,13 @@ describe('API8 security headers', () => {
       ['415 content type', { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'text/xml' }, payload: '<a/>' }],
       ['bad url encoding', { method: 'GET', url: '/api/v1/sessions/%E0%A4%A' }],
     ];
-    for (const [what, req] of cases) expectHardened(await gw.app.inject(req as never), what);
+    for (const [what, req] of cases) expectHardened(await gw.app.inject(req), what);
   });
 });
 
 describe('API8 errors leak nothing', () => {
   it('client errors are problem+json without stacks, paths or SQL', async () => {
-    const reqs: Parameters<TestGateway['app']['inject']>[0][] = [
+    const reqs: InjectOptions[] = [
       { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"email": "a", ' },
       { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": {"admin": true}, "email": "a@b.c", "password": "x"}' },
       { method: 'POST', url: '/api/v1/auth/register', payload: { email: 'not-an-email', password: 'x' } },
@@ -57,7 +57,7 @@ describe('API8 errors leak nothing', () => {
       { method: 'POST', url: '/api/v1/sessions', headers: { ...gw.auth(alice.token), 'content-type': 'application/json' }, payload: '[]' },
     ];
     for (const req of reqs) {
-      const res = await gw.app.inject(req as never);
+      const res = await gw.app.inject(req);
       expect(res.statusCode, `${req.url as string}`).toBeGreaterThanOrEqual(400);
       expect(res.statusCode, `${req.url as string}`).toBeLessThan(500);
       expect(isProblem(res), res.body).toBe(true);
@@ -70,13 +70,13 @@ describe('API8 errors leak nothing', () => {
     const user = await broken.signUp();
     await broken.database.close();
     try {
-      const reqs: Parameters<TestGateway['app']['inject']>[0][] = [
+      const reqs: InjectOptions[] = [
         { method: 'GET', url: '/api/v1/sessions', headers: broken.auth(user.token) },
         { method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: user.password } },
         { method: 'POST', url: '/api/v1/sessions', headers: broken.auth(user.token), payload: { name: 'x' } },
       ];
       for (const req of reqs) {
-        const res = await broken.app.inject(req as never);
+        const res = await broken.app.inject(req);
         expect(res.statusCode, req.url as string).toBeGreaterThanOrEqual(500);
         expect(isProblem(res), res.body).toBe(true);
         expect(res.body).not.toMatch(LEAK);

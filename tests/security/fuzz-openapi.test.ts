@@ -135,7 +135,7 @@ function makeCase(op: Operation, rand: () => number): Case {
         name: 'odd headers',
         url,
         body: base,
-        headers: pick([
+        headers: pick<Record<string, string>>([
           { 'idempotency-key': 'k'.repeat(5000) },
           { 'idempotency-key': '💥' },
           { 'content-type': 'application/json; charset=utf-16' },

@@ -125,8 +125,9 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
 
     async send(caller, body, idempotencyKey) {
       // SSRF: refused before anything is claimed or counted, whatever the session's state.
-      if (body.media?.url !== undefined && options.checkMediaUrl) {
-        const problem = await options.checkMediaUrl(body.media.url);
+      const mediaUrl = 'media' in body ? body.media?.url : undefined;
+      if (mediaUrl !== undefined && options.checkMediaUrl) {
+        const problem = await options.checkMediaUrl(mediaUrl);
         if (problem) throw new ValidationError([{ path: 'body.media.url', message: `The URL ${problem}.` }]);
       }
       const scope = `session:${caller.sessionId}:POST /api/v1/messages`;
