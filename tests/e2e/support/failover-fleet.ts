@@ -11,7 +11,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../../../test-support/redis.js';
 import { startS3rver, type TestS3 } from '../../../test-support/s3rver.js';
-import { freePort, startCli, waitForHttp, type RunningProcess } from './processes.js';
+import { freePort, startCli, until, waitForHttp, type RunningProcess } from './processes.js';
 
 export interface FleetTimings {
   heartbeatMs: number;
@@ -125,20 +125,7 @@ export async function expectStatus<T = Record<string, unknown>>(status: number, 
   return res.body;
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until };
 
 export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; failoverConcurrency?: number; label: string; redisUrl?: string; gatewayEnv?: Record<string, string> }): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), `wagate-${options.label}-`));

@@ -1,6 +1,7 @@
 // The customer journey of issue 6, against a running gateway's public HTTP API only. The split
 // (gateway + worker + wa-sim processes) and embedded (`wagate dev`) tests both run this function.
 import { expect } from 'vitest';
+import { until } from './processes.js';
 
 export interface JourneyReport {
   /** Milliseconds per step, in order, so a slow step shows in the test output. */
@@ -52,20 +53,6 @@ class Client {
   }
 }
 
-async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const digits = (phone: string | null | undefined) => (phone ?? '').replace(/\D/g, '');
 

@@ -68,3 +68,19 @@ export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs =
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${proc.output()}`);
 }
+
+/** Polls `probe` until it answers something truthy; the error names `what` and the last failure. */
+export async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
