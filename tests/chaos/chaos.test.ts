@@ -9,14 +9,17 @@
 // CHAOS_MESSAGES (each way) defaults to 400; the issue's 2,000 is `CHAOS_MESSAGES=2000`.
 // CHAOS_FAULTS=0 runs the traffic with no faults (baseline); CHAOS_WARM_UP=0 skips the warm-up.
 //
-// Opt-in (CHAOS=1): NOT in `npm test` yet, because the ledger finds real losses and would fail CI.
-// Measured with 8 sessions × 200 messages each way (2 cores, Nov 2026):
-//   - with faults and warm-up: 3/197 acknowledged sends never reached the phone and 38/200 incoming
-//     never reached the webhook; every loss is on the 3 sessions the killed worker held, from the
-//     failover on (the new worker logs libsignal "Bad MAC" / "No matching sessions" / "Invalid PreKey
-//     ID" for the customer's messages: the pair's Signal state diverged across the move);
-//   - with no faults and no warm-up: 7/200 acknowledged sends lost (both sides of a pair opening a
-//     Signal session at the same moment), 0 incoming lost.
+// Opt-in (CHAOS=1): NOT in `npm test` yet, because the ledger still finds real losses and would
+// fail CI. Measured with 8 sessions × 200 messages each way (2 cores, Nov 2026):
+//   - found and fixed: the worker dropped WhatsApp's offline catch-up (messages queued while a
+//     session had no socket) instead of announcing them; a worker kill lost 25/200 incoming messages,
+//     after the fix 1/200 (apps/worker/src/sessions/session-runtime.ts);
+//   - still open: after a kill -9 failover, 2–3 acknowledged sends to the moved sessions' customers
+//     (the first ones the new worker sends) and ~1 incoming never arrive: the new worker logs libsignal
+//     "No matching sessions" / "Bad MAC" for the pair, i.e. its Signal state diverged from the
+//     phone's across the move, and the retry-receipt exchange does not repair it;
+//   - with no faults (CHAOS_FAULTS=0) and the warm-up: 0 lost; with no warm-up either
+//     (CHAOS_WARM_UP=0): 7/200 sends lost when both sides of a pair open a Signal session at once.
 // Webhook repeats always carried one webhook-id, and wa-sim never saw two sockets for a session.
 // Once the Signal divergence is fixed, drop the CHAOS gate so the test runs in CI.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -254,20 +257,22 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
     const chaos = async () => {
       // CHAOS_FAULTS=0 runs the same traffic with no faults: the baseline a loss is compared against.
       if (process.env.CHAOS_FAULTS === '0') return;
+      // CHAOS_STEPS=worker,gateway,redis (default all): one fault alone, to tell which one loses.
+      const steps = new Set((process.env.CHAOS_STEPS ?? 'worker,gateway,redis').split(','));
       // Sends are the slower half (incoming are acknowledged by wa-sim at once): pace the chaos on them.
       const progress = () => (sent.length + unackedOut) / MESSAGES;
       await until(async () => progress() >= 0.2, '20% of the traffic', 180_000, 50);
       const counts = await routes(fleet);
       const held = (id: string) => [...counts.values()].filter((r) => r.workerId === id).length;
       const victim = [...fleet.workers].sort((a, b) => held(b.id) - held(a.id))[0]!;
-      await victim.proc.stop('SIGKILL');
-      mark(`kill -9 ${victim.id} (${held(victim.id)} sessions)`);
+      if (steps.has('worker')) await victim.proc.stop('SIGKILL');
+      if (steps.has('worker')) mark(`kill -9 ${victim.id} (${held(victim.id)} sessions)`);
       await until(async () => progress() >= 0.45, '45% of the traffic', 180_000, 50);
-      await fleet.gatewayProcs[0]!.stop('SIGKILL');
-      mark('kill -9 gateway 0 (the liveness leader)');
+      if (steps.has('gateway')) await fleet.gatewayProcs[0]!.stop('SIGKILL');
+      if (steps.has('gateway')) mark('kill -9 gateway 0 (the liveness leader)');
       await until(async () => progress() >= 0.7, '70% of the traffic', 180_000, 50);
-      await redis.restart();
-      mark('Redis killed and started again, empty');
+      if (steps.has('redis')) await redis.restart();
+      if (steps.has('redis')) mark('Redis killed and started again, empty');
     };
 
     try {

@@ -319,10 +319,12 @@ export class SessionRuntime {
     if (this.#status !== status) await this.#setStatus(status, reason, statusCode);
   }
 
-  async #onMessages(generation: number, messages: WhatsAppMessage[], kind: 'live' | 'history'): Promise<void> {
+  async #onMessages(generation: number, messages: WhatsAppMessage[], _kind: 'live' | 'history'): Promise<void> {
     if (generation !== this.#generation) return;
     this.#o.history.appendMessages(this.sessionId, messages);
-    if (kind !== 'live') return;
+    // Offline catch-up ('history') is what WhatsApp queued while this session had no socket: after
+    // a failover, a restart or a reconnect, those are messages nobody was told about yet. Dropping
+    // them lost every message received during the outage (chaos test, issue 11).
     const incoming = messages.filter((m) => !m.fromMe);
     for (const m of incoming) void this.#fetchEagerly(generation, m);
     await this.#publish(incoming.map((m) => this.#event('message.received', { message: toMessageView(this.sessionId, m, this.#me?.id) })));

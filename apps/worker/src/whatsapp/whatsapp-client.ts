@@ -121,7 +121,7 @@ export interface WhatsAppClientEvents {
   open: (me: SelfIdentity) => void;
   /** The socket is gone; this client is dead and a new one is needed to reconnect. */
   close: (info: CloseInfo) => void;
-  /** New messages: `live` when received while online, `history` for offline catch-up. */
+  /** New messages: `live` when received while online, `history` for offline catch-up (both are announced). */
   messages: (messages: WhatsAppMessage[], kind: 'live' | 'history') => void;
   /** Delivery/read progress of messages (own messages mostly). */
   status: (updates: MessageStatusUpdate[]) => void;
