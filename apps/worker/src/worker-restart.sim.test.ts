@@ -141,6 +141,9 @@ describe('a worker process killed with SIGKILL', () => {
     expect(first.child.signalCode).toBe('SIGKILL');
     await until(() => sim.connections.live().length === 0, 'the simulator to see the socket gone');
     const qrEventsBefore = gateway.events.filter((e) => e.type === 'session.qr').length;
+    // Sent while no worker holds the session: WhatsApp queues it and hands it over as offline
+    // catch-up on the next login, which must still be announced (chaos test, issue 11).
+    const whileDown = await alice.sendText(owner.jid, 'sent while the worker was down');
 
     // Second process on the same DATA_DIR: the gateway re-places the session with a new epoch.
     const second = await workerProcess();
@@ -156,6 +159,8 @@ describe('a worker process killed with SIGKILL', () => {
     // No lost history: the earlier messages are there, read by the new process.
     const restored = await historyIds(second.base, 2);
     expect(restored).toEqual(expect.arrayContaining([sentId, received.id]));
+
+    await until(() => gateway.events.some((e) => e.type === 'message.received' && e.epoch === 2 && e.data.message.id === whileDown.id), 'message.received for the message queued during the outage');
 
     // New messages flow both ways on the restored Signal sessions.
     const again = await call(second.base, 'POST', WORKER_API.send, { sessionId: 's1', epoch: 2, message: { to: `+${alice.phone}`, text: 'after the restore' } });
