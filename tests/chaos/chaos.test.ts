@@ -14,6 +14,9 @@
 //   - found and fixed: the worker dropped WhatsApp's offline catch-up (messages queued while a
 //     session had no socket) instead of announcing them; a worker kill lost 25/200 incoming messages,
 //     after the fix 1/200 (apps/worker/src/sessions/session-runtime.ts);
+//   - all three faults after that fix: 3/196 sends and 3/200 incoming lost (before: 3 and 38), and
+//     4 sends never acknowledged within 60 s (an Idempotency-Key claimed by the killed gateway stays
+//     "in progress" until its 24 h TTL, so retries with that key answer 409);
 //   - still open: after a kill -9 failover, 2–3 acknowledged sends to the moved sessions' customers
 //     (the first ones the new worker sends) and ~1 incoming never arrive: the new worker logs libsignal
 //     "No matching sessions" / "Bad MAC" for the pair, i.e. its Signal state diverged from the
