@@ -51,6 +51,16 @@ describe('idempotency claims on PostgreSQL', () => {
     expect(results.some((r) => r.kind === 'replay')).toBe(false);
   });
 
+  it('lets exactly one retry take over a claim abandoned by a gateway that died mid-request, and not before its lease ends', async () => {
+    const first = await repos[0]!.claim(input('race-5'));
+    if (first.kind !== 'claimed') throw new Error('expected a claim');
+    expect((await repos[1]!.claim(input('race-5'))).kind).toBe('in-progress');
+    await handles[0]!.db.update(schema.idempotencyKeys).set({ createdAt: sql`now() - interval '10 minutes'` }).where(eq(schema.idempotencyKeys.key, 'race-5'));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => repos[i % 2]!.claim(input('race-5'))));
+    expect(results.filter((r) => r.kind === 'claimed')).toEqual([{ kind: 'claimed', rowId: first.rowId }]);
+    expect(results.filter((r) => r.kind === 'in-progress')).toHaveLength(9);
+  });
+
   it('frees a released key for the next claim', async () => {
     const claim = await repos[0]!.claim(input('race-4'));
     if (claim.kind !== 'claimed') throw new Error('expected a claim');

@@ -1,6 +1,6 @@
 // Idempotency keys (DESIGN.md §4, API.md): the row is claimed BEFORE the side effect, so two
 // concurrent requests with one key cannot both send; the response is stored after it.
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, sql } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import { schema, type Database } from '../../db/index.js';
 
@@ -22,7 +22,15 @@ export interface ClaimInput {
   key: string;
   requestHash: string;
   ttlMs: number;
+  /**
+   * How long an unanswered claim is held. Longer than any live request can take (sends time out at
+   * 60 s); after it, the claim is taken to be abandoned by a gateway that died mid-request and the
+   * next retry takes it over, instead of answering 409 "in progress" for the rest of the 24 h.
+   */
+  claimLeaseMs?: number;
 }
+
+export const DEFAULT_CLAIM_LEASE_MS = 90_000;
 
 export interface IdempotencyRepository {
   claim(input: ClaimInput): Promise<ClaimResult>;
@@ -51,7 +59,7 @@ export function requestHash(value: unknown): string {
 
 export function createIdempotencyRepository(db: Database): IdempotencyRepository {
   return {
-    async claim({ scope, key, requestHash: hash, ttlMs }) {
+    async claim({ scope, key, requestHash: hash, ttlMs, claimLeaseMs = DEFAULT_CLAIM_LEASE_MS }) {
       const where = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
       // An expired key is free again; removing it first lets the insert below claim it.
       await db.delete(idempotencyKeys).where(and(where, lte(idempotencyKeys.expiresAt, sql`now()`)));
@@ -66,7 +74,22 @@ export function createIdempotencyRepository(db: Database): IdempotencyRepository
       // Released between our insert and this read: the caller may simply try again.
       if (!existing) return { kind: 'in-progress' };
       if (existing.requestHash !== hash) return { kind: 'mismatch' };
-      if (existing.responseStatus === null) return { kind: 'in-progress' };
+      if (existing.responseStatus === null) {
+        // created_at of an unanswered row is when it was claimed; database time on both sides. The
+        // conditional UPDATE lets one of several concurrent retries take over an abandoned claim.
+        const [taken] = await db
+          .update(idempotencyKeys)
+          .set({ createdAt: sql`now()` })
+          .where(
+            and(
+              eq(idempotencyKeys.id, existing.id),
+              isNull(idempotencyKeys.responseStatus),
+              lte(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${claimLeaseMs / 1000})`),
+            ),
+          )
+          .returning({ id: idempotencyKeys.id });
+        return taken ? { kind: 'claimed', rowId: taken.id } : { kind: 'in-progress' };
+      }
       return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
     },
 
