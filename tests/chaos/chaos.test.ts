@@ -31,7 +31,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, expectStatus, linkSessions, routes, simConnections, startFleet, until, type Fleet, type LinkedSession } from '../e2e/support/failover-fleet.js';
+import { call, expectStatus, inboxIds, linkSessions, routes, simConnections, startFleet, until, type Fleet, type LinkedSession } from '../e2e/support/failover-fleet.js';
 import { freePort } from '../e2e/support/processes.js';
 
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 400);
@@ -140,23 +140,6 @@ async function acknowledged<T>(attempt: (base: string) => Promise<{ status: numb
   }
 }
 
-async function inboxIds(phone: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let cursor: string | null = null;
-  do {
-    const page: { data: { id: string; direction: string }[]; nextCursor: string | null } = await expectStatus(
-      200,
-      liveGateways()[0]!,
-      'GET',
-      `/api/v1/sandbox/phones/${phone}/messages?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
-      auth(),
-    );
-    for (const m of page.data) if (m.direction === 'in') ids.add(m.id);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return ids;
-}
-
 describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost while a worker, a gateway and Redis die', () => {
   beforeAll(async () => {
     redis = await startRedis();
@@ -194,7 +177,7 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
             await expectStatus(202, base, 'POST', `/api/v1/sandbox/phones/${customer}/messages`, auth(), { to: `+${sessionPhones.get(s.sessionId)!}`, text: `warm-${s.sessionId}` });
             await until(async () => receiver.deliveries.some((d) => d.text === `warm-${s.sessionId}`), `warm-up message to ${s.sessionId}`, 30_000, 100);
             const sent = await expectStatus<{ message: { id: string } }>(202, base, 'POST', '/api/v1/messages', { 'x-api-key': s.apiKey }, { to: `+${customer}`, text: 'warm' });
-            await until(async () => (await inboxIds(customer)).has(sent.message.id), `warm-up reply from ${s.sessionId}`, 30_000, 200);
+            await until(async () => (await inboxIds(liveGateways()[0]!, auth(), customer)).has(sent.message.id), `warm-up reply from ${s.sessionId}`, 30_000, 200);
           }),
         );
       }
@@ -285,7 +268,7 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
       // Settle: every acknowledged send in its phone, every incoming text at the receiver.
       const missingOut = async () => {
         const byCustomer = new Map<string, Set<string>>();
-        for (const c of new Set(sent.map((m) => m.customer))) byCustomer.set(c, await inboxIds(c));
+        for (const c of new Set(sent.map((m) => m.customer))) byCustomer.set(c, await inboxIds(liveGateways()[0]!, auth(), c));
         return sent.filter((m) => !byCustomer.get(m.customer)!.has(m.id));
       };
       const missingIn = () => {

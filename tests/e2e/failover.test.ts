@@ -2,7 +2,7 @@
 // gateway ×2, worker ×3 — over PostgreSQL, Redis and s3rver. Timings are shortened through env
 // (heartbeat 1 s, lease 4 s, OFFLINE after 5 s: shorter lost leases while 30 pairings loaded the 2 cores); the order they guarantee is the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, expectStatus, linkSessions, routes, simConnections, startFleet, until, type Fleet, type FleetWorker, type LinkedSession } from './support/failover-fleet.js';
+import { call, expectStatus, inboxIds, linkSessions, routes, simConnections, startFleet, until, type Fleet, type FleetWorker, type LinkedSession } from './support/failover-fleet.js';
 
 const SESSIONS = Number(process.env.FAILOVER_SESSIONS ?? 30);
 const timings = { heartbeatMs: 1000, leaseMs: 4000, offlineMs: 5000 };
@@ -14,23 +14,6 @@ const auth = () => ({ authorization: `Bearer ${fleet.userToken}` });
 /** Gateways still running (the leader is killed in the first scenario). */
 const liveGateways = () => fleet.gateways.filter((_g, i) => fleet.gatewayProcs[i]!.child.exitCode === null && fleet.gatewayProcs[i]!.child.signalCode === null);
 const admin = () => ({ authorization: `Bearer ${fleet.adminToken}` });
-
-async function inboxIds(phone: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let cursor: string | null = null;
-  do {
-    const page: { data: { id: string; direction: string }[]; nextCursor: string | null } = await expectStatus(
-      200,
-      liveGateways()[0]!,
-      'GET',
-      `/api/v1/sandbox/phones/${phone}/messages?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
-      auth(),
-    );
-    for (const m of page.data) if (m.direction === 'in') ids.add(m.id);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return ids;
-}
 
 /** Each session sends one text to Alice through the public API (alternating gateways); answers the message ids. */
 async function sendFromAll(list: LinkedSession[], label: string): Promise<string[]> {
@@ -49,7 +32,7 @@ async function sendFromAll(list: LinkedSession[], label: string): Promise<string
 
 async function expectDelivered(ids: string[], what: string): Promise<void> {
   await until(async () => {
-    const inbox = await inboxIds(alice);
+    const inbox = await inboxIds(liveGateways()[0]!, auth(), alice);
     return ids.every((id) => inbox.has(id));
   }, what, 30_000, 500);
 }

@@ -127,6 +127,24 @@ export async function expectStatus<T = Record<string, unknown>>(status: number, 
 
 export { until };
 
+/** Ids of every message a virtual phone received (its sandbox inbox, all pages). */
+export async function inboxIds(base: string, headers: Record<string, string>, phone: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const page: { data: { id: string; direction: string }[]; nextCursor: string | null } = await expectStatus(
+      200,
+      base,
+      'GET',
+      `/api/v1/sandbox/phones/${phone}/messages?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
+      headers,
+    );
+    for (const m of page.data) if (m.direction === 'in') ids.add(m.id);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return ids;
+}
+
 export async function startFleet(options: { gateways: number; workers: number; timings: FleetTimings; maxSessions?: number; failoverConcurrency?: number; label: string; redisUrl?: string; gatewayEnv?: Record<string, string> }): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), `wagate-${options.label}-`));
   const secrets = {
