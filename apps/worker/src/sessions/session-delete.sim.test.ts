@@ -1,43 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StaleEpochError } from '../auth-state/index.js';
-import { simWorker, simWorld, until } from '../test-support/sim-worker.js';
-import type { SimWorker, SimWorld } from '../test-support/sim-worker.js';
+import { until, useSimWorldPerTest } from '../test-support/sim-worker.js';
+import type { SimWorker } from '../test-support/sim-worker.js';
 
 /** Deleting a session on real Baileys against wa-sim: unlink, then nothing left in the BlobStore. */
-let world: SimWorld;
-const workers: SimWorker[] = [];
+const kit = useSimWorldPerTest();
+const worker = kit.worker;
+const pairByQr = (w: SimWorker, sessionId: string, epoch = 1) => kit.pairByQr(w, sessionId, epoch, `Owner ${sessionId}`);
 
-beforeEach(async () => {
-  world = await simWorld();
-});
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.close();
-  await world.close();
-});
-
-async function worker(id = 'w1'): Promise<SimWorker> {
-  const w = await simWorker(world, id);
-  workers.push(w);
-  return w;
-}
-
-async function pairByQr(w: SimWorker, sessionId: string, epoch = 1) {
-  const owner = world.sim.phones.create({ pushName: `Owner ${sessionId}` });
-  await w.manager.start(sessionId, { epoch });
-  const qr = await until(() => w.manager.get(sessionId)?.qr?.raw, 'a QR');
-  await world.sim.scan(owner, qr);
-  await until(() => w.manager.get(sessionId)?.status === 'CONNECTED', 'CONNECTED after the scan');
-  return owner;
-}
-
-const keysUnder = async (prefix: string): Promise<string[]> => (await world.blobs.list(prefix, { limit: 1000 })).items.map((i) => i.key);
+const keysUnder = async (prefix: string): Promise<string[]> => (await kit.world.blobs.list(prefix, { limit: 1000 })).items.map((i) => i.key);
 
 describe('deleting a session on wa-sim', () => {
   it('unlinks the device from WhatsApp and removes creds, keys, history and media, leaving other sessions alone', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
     const other = await pairByQr(w, 's2');
-    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const bob = kit.world.sim.phones.create({ pushName: 'Bob' });
     const picture = await bob.send(owner.jid, { image: Buffer.alloc(3000, 7), caption: 'a picture', mimetype: 'image/jpeg' });
     await until(async () => (await w.history.getMessage('s1', picture.id))?.media?.blobKey, 'the media stored');
     const sent = await w.manager.send('s1', { type: 'text', to: `+${bob.phone}`, text: 'before the delete' });
@@ -58,7 +36,7 @@ describe('deleting a session on wa-sim', () => {
     expect(await w.history.query('s1')).toEqual({ messages: [], nextCursor: null });
     // The other session is untouched and still works.
     expect(w.manager.get('s2')?.status).toBe('CONNECTED');
-    expect(await world.blobs.get('auth/s2/creds.json')).not.toBeNull();
+    expect(await kit.world.blobs.get('auth/s2/creds.json')).not.toBeNull();
     expect(await keysUnder('history/s2/')).not.toEqual([]);
     expect(other.companions()).toHaveLength(1);
     const after = await w.manager.send('s2', { type: 'text', to: `+${bob.phone}`, text: 'still here' });
@@ -69,7 +47,7 @@ describe('deleting a session on wa-sim', () => {
     const a = await worker('wa');
     await pairByQr(a, 's1');
     await a.manager.stop('s1');
-    expect(await world.blobs.get('auth/s1/creds.json')).not.toBeNull();
+    expect(await kit.world.blobs.get('auth/s1/creds.json')).not.toBeNull();
     const b = await worker('wb');
     // Same epoch but another worker: the gateway must move the epoch on before deleting elsewhere.
     await expect(b.manager.delete('s1', 1)).rejects.toBeInstanceOf(StaleEpochError);

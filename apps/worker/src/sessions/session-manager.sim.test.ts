@@ -1,34 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { simWorker, simWorld, until } from '../test-support/sim-worker.js';
-import type { SimWorker, SimWorld } from '../test-support/sim-worker.js';
+import { describe, expect, it } from 'vitest';
+import { until, useSimWorldPerTest } from '../test-support/sim-worker.js';
 
 /** Real Baileys rc14 against wa-sim, through the worker's own stack (manager → runtime → Baileys adapter → FsBlobStore). */
-let world: SimWorld;
-const workers: SimWorker[] = [];
-
-beforeEach(async () => {
-  world = await simWorld();
-});
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.close();
-  await world.close();
-});
-
-async function worker(id = 'w1'): Promise<SimWorker> {
-  const w = await simWorker(world, id);
-  workers.push(w);
-  return w;
-}
-
-async function pairByQr(w: SimWorker, sessionId: string, epoch = 1) {
-  const owner = world.sim.phones.create({ pushName: 'Owner' });
-  await w.manager.start(sessionId, { epoch });
-  const qr = await until(() => w.manager.get(sessionId)?.qr?.raw, 'a QR');
-  expect(w.manager.get(sessionId)?.status).toBe('QR_READY');
-  await world.sim.scan(owner, qr);
-  await until(() => w.manager.get(sessionId)?.status === 'CONNECTED', 'CONNECTED after the scan');
-  return owner;
-}
+const kit = useSimWorldPerTest();
+const worker = kit.worker;
+const pairByQr = kit.pairByQr;
 
 describe('worker sessions on wa-sim', () => {
   it('pairs by QR: QR_READY with string and PNG, then CONNECTED after the scan', async () => {
@@ -46,16 +22,16 @@ describe('worker sessions on wa-sim', () => {
     expect(statuses).toEqual(['CONNECTING', 'QR_READY', 'CONNECTING', 'CONNECTED']);
     const connected = w.events.find((e) => e.type === 'session.status' && e.data.status === 'CONNECTED');
     expect(connected?.type === 'session.status' && connected.data.phoneNumber).toBe(`+${owner.phone}`);
-    expect(await world.blobs.get('auth/s1/creds.json')).not.toBeNull();
-    const keys = await world.blobs.list('auth/s1/keys/', { limit: 1000 });
-    const creds = await world.blobs.head('auth/s1/creds.json');
+    expect(await kit.world.blobs.get('auth/s1/creds.json')).not.toBeNull();
+    const keys = await kit.world.blobs.list('auth/s1/keys/', { limit: 1000 });
+    const creds = await kit.world.blobs.head('auth/s1/creds.json');
     process.stdout.write(`[measure] pair+open ${pairMs} ms; creds ${creds?.size} B; ${keys.items.length} key objects, ${keys.items.reduce((n, i) => n + i.size, 0)} B\n`);
   });
 
   it('sends a text that the peer reads, and records delivery status from Baileys', async () => {
     const w = await worker();
     await pairByQr(w, 's1');
-    const alice = world.sim.phones.create({ pushName: 'Alice' });
+    const alice = kit.world.sim.phones.create({ pushName: 'Alice' });
     const sent = await w.manager.send('s1', { type: 'text', to: `+${alice.phone}`, text: 'hello alice' }, 'req-1');
     const got = await alice.waitForMessage((m) => m.id === sent.id);
     expect(got.text).toBe('hello alice');
@@ -71,7 +47,7 @@ describe('worker sessions on wa-sim', () => {
   it('receives a text addressed by LID under the phone-number chat, with both aliases', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
-    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const bob = kit.world.sim.phones.create({ pushName: 'Bob' });
     const first = await bob.sendText(owner.jid, 'hi worker');
     const event = await until(() => w.events.find((e) => e.type === 'message.received' && e.data.message.id === first.id), 'message.received');
     expect(event.type === 'message.received' && event.data.message).toMatchObject({ chatId: bob.jid, from: bob.jid, text: 'hi worker', fromMe: false });
@@ -89,9 +65,9 @@ describe('worker sessions on wa-sim', () => {
     await until(() => b.manager.get('s1')?.status === 'CONNECTED', 'CONNECTED from stored creds');
     expect(b.events.some((e) => e.type === 'session.qr')).toBe(false);
     expect(b.manager.get('s1')?.me?.id).toContain(owner.phone);
-    expect(world.sim.connections.neverOverlapped()).toBe(true);
+    expect(kit.world.sim.connections.neverOverlapped()).toBe(true);
     // And the restored session still talks.
-    const carol = world.sim.phones.create();
+    const carol = kit.world.sim.phones.create();
     const sent = await b.manager.send('s1', { type: 'text', to: carol.jid, text: 'after restore' });
     expect((await carol.waitForMessage((m) => m.id === sent.id)).text).toBe('after restore');
   });
@@ -106,16 +82,16 @@ describe('worker sessions on wa-sim', () => {
     await until(() => a.events.some((e) => e.type === 'session.status' && e.data.status === 'DISCONNECTED'), 'A reporting DISCONNECTED');
     await until(() => a.manager.get('s1') === undefined || a.manager.get('s1')?.status === 'DISCONNECTED', 'A stopped');
     expect(a.events.filter((e) => e.type === 'session.status').at(-1)).toMatchObject({ data: { status: 'DISCONNECTED' } });
-    expect(world.sim.connections.neverOverlapped()).toBe(true);
-    expect(JSON.parse((await world.blobs.get('auth/s1/epoch'))!.toString('utf8'))).toMatchObject({ epoch: 2, workerId: 'w2' });
+    expect(kit.world.sim.connections.neverOverlapped()).toBe(true);
+    expect(JSON.parse((await kit.world.blobs.get('auth/s1/epoch'))!.toString('utf8'))).toMatchObject({ epoch: 2, workerId: 'w2' });
   });
 
   it('logs out: the device is unlinked and its creds deleted', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
     await w.manager.logout('s1');
-    expect(await world.blobs.get('auth/s1/creds.json')).toBeNull();
-    expect((await world.blobs.list('auth/s1/keys/')).items).toHaveLength(0);
+    expect(await kit.world.blobs.get('auth/s1/creds.json')).toBeNull();
+    expect((await kit.world.blobs.list('auth/s1/keys/')).items).toHaveLength(0);
     await until(() => owner.companions().length === 0, 'the phone to forget the companion');
     expect(w.events.filter((e) => e.type === 'session.status').at(-1)).toMatchObject({ data: { status: 'LOGGED_OUT' } });
   });
@@ -123,24 +99,24 @@ describe('worker sessions on wa-sim', () => {
   it('goes LOGGED_OUT and deletes creds when the phone unlinks the device', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
-    world.sim.unlink(owner, owner.companions()[0]!.deviceId);
+    kit.world.sim.unlink(owner, owner.companions()[0]!.deviceId);
     await until(() => w.manager.get('s1')?.status === 'LOGGED_OUT', 'LOGGED_OUT');
-    expect(await world.blobs.get('auth/s1/creds.json')).toBeNull();
+    expect(await kit.world.blobs.get('auth/s1/creds.json')).toBeNull();
   });
 
   it('stores incoming media in the BlobStore and serves it back', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
-    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const bob = kit.world.sim.phones.create({ pushName: 'Bob' });
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
     const sent = await bob.send(owner.jid, { image: bytes, caption: 'a picture', mimetype: 'image/jpeg' });
     const event = await until(() => w.events.find((e) => e.type === 'message.received' && e.data.message.id === sent.id), 'message.received');
     expect(event.type === 'message.received' && event.data.message).toMatchObject({ type: 'image', media: { mimetype: 'image/jpeg', caption: 'a picture' } });
     const stored = await until(async () => (await w.history.getMessage('s1', sent.id))?.media?.blobKey, 'the media stored', 10_000);
     expect(stored).toBe(`media/s1/images/${sent.id}`);
-    const atRest = (await world.blobs.get(stored))!;
+    const atRest = (await kit.world.blobs.get(stored))!;
     expect(atRest.includes(bytes.subarray(0, 64))).toBe(false);
-    expect(world.keyring.open(atRest, stored).equals(bytes)).toBe(true);
+    expect(kit.world.keyring.open(atRest, stored).equals(bytes)).toBe(true);
     const served = await w.manager.media('s1', sent.id);
     expect(served.mimetype).toBe('image/jpeg');
     expect(served.data.equals(bytes)).toBe(true);
@@ -149,8 +125,8 @@ describe('worker sessions on wa-sim', () => {
   it('creates a group, sends to it, and files members\' messages under the group with the sender', async () => {
     const w = await worker();
     const owner = await pairByQr(w, 's1');
-    const alice = world.sim.phones.create({ pushName: 'Alice' });
-    const bob = world.sim.phones.create({ pushName: 'Bob' });
+    const alice = kit.world.sim.phones.create({ pushName: 'Alice' });
+    const bob = kit.world.sim.phones.create({ pushName: 'Bob' });
     const client = w.manager.client('s1');
     const group = await client.groupCreate('Team', [`+${alice.phone}`, bob.jid]);
     expect(group.subject).toBe('Team');

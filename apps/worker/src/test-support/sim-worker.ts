@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, expect } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -97,4 +98,41 @@ export async function until<T>(probe: () => T | undefined | false | Promise<T | 
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A fresh world per test and the workers a test starts, closed after it. `pairByQr` links a new
+ * virtual phone to a session by scanning its QR (checking QR_READY on the way).
+ */
+export function useSimWorldPerTest() {
+  let current: SimWorld | undefined;
+  const started: SimWorker[] = [];
+  beforeEach(async () => {
+    current = await simWorld();
+  });
+  afterEach(async () => {
+    for (const w of started.splice(0)) await w.close();
+    await current?.close();
+  });
+  const kit = {
+    get world(): SimWorld {
+      if (!current) throw new Error('the world exists only inside a test');
+      return current;
+    },
+    async worker(id = 'w1'): Promise<SimWorker> {
+      const w = await simWorker(kit.world, id);
+      started.push(w);
+      return w;
+    },
+    async pairByQr(w: SimWorker, sessionId: string, epoch = 1, pushName = 'Owner') {
+      const owner = kit.world.sim.phones.create({ pushName });
+      await w.manager.start(sessionId, { epoch });
+      const qr = await until(() => w.manager.get(sessionId)?.qr?.raw, 'a QR');
+      expect(w.manager.get(sessionId)?.status).toBe('QR_READY');
+      await kit.world.sim.scan(owner, qr);
+      await until(() => w.manager.get(sessionId)?.status === 'CONNECTED', 'CONNECTED after the scan');
+      return owner;
+    },
+  };
+  return kit;
 }
