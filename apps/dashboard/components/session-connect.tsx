@@ -1,4 +1,5 @@
 'use client';
+import { useAction } from '@/lib/hooks';
 import { useEffect, useState } from 'react';
 import { api } from '@/lib/api';
 import { createPhone, phonePath, useSandboxPhones } from '@/lib/sandbox';
@@ -15,8 +16,7 @@ interface Qr {
 export function SessionConnect({ session, qrTick, pairingCode, onChanged }: { session: Session; qrTick: number; pairingCode: string | null; onChanged: (s: Session) => void }) {
   const [method, setMethod] = useState<'qr' | 'pairing_code'>('qr');
   const [phoneNumber, setPhoneNumber] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [qr, setQr] = useState<Qr | null>(null);
   const [code, setCode] = useState<string | null>(null);
   const sandbox = useSandboxPhones();
@@ -62,15 +62,9 @@ export function SessionConnect({ session, qrTick, pairingCode, onChanged }: { se
   };
 
   const act = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await work();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const canConnect = status === 'DISCONNECTED' || status === 'LOGGED_OUT' || status === 'FAILED';

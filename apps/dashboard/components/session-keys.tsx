@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { api } from '@/lib/api';
-import { formatTime, storedKey, storeKey, useLoad } from '@/lib/hooks';
+import { formatTime, storedKey, storeKey, useLoad, useAction } from '@/lib/hooks';
 import type { ApiKey, ApiKeyCreated, List } from '@/lib/types';
 import { ConfirmDialog, Empty, ErrorAlert, Loading, SecretReveal } from './ui';
 
@@ -10,8 +10,7 @@ export function SessionKeys({ sessionId }: { sessionId: string }) {
   const keys = useLoad(() => api<List<ApiKey>>('GET', `${base}?limit=100`), [sessionId]);
   const [name, setName] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
 
@@ -22,9 +21,7 @@ export function SessionKeys({ sessionId }: { sessionId: string }) {
         className="inline-form"
         onSubmit={async (event) => {
           event.preventDefault();
-          setBusy(true);
-          setError(undefined);
-          try {
+          await run(async () => {
             const body = expiresAt ? { name, expiresAt: new Date(expiresAt).toISOString() } : { name };
             const res = await api<{ apiKey: ApiKeyCreated }>('POST', base, body);
             setCreated(res.apiKey);
@@ -32,11 +29,7 @@ export function SessionKeys({ sessionId }: { sessionId: string }) {
             setName('');
             setExpiresAt('');
             await keys.reload();
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <div className="field">

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { api } from '@/lib/api';
-import { formatTime, useLoad } from '@/lib/hooks';
+import { formatTime, useLoad, useAction } from '@/lib/hooks';
 import { EVENT_TYPES, type List, type Webhook, type WebhookDelivery } from '@/lib/types';
 import { ConfirmDialog, Empty, ErrorAlert, Loading, Notice, SecretReveal, StatusBadge } from './ui';
 
@@ -29,8 +29,7 @@ export function SessionWebhooks({ sessionId }: { sessionId: string }) {
   const hooks = useLoad(() => api<List<Webhook>>('GET', `${base}?limit=100`), [sessionId]);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>(['message.received', 'message.status', 'session.status']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [secret, setSecret] = useState<string | null>(null);
 
   return (
@@ -40,18 +39,12 @@ export function SessionWebhooks({ sessionId }: { sessionId: string }) {
         <form
           onSubmit={async (event) => {
             event.preventDefault();
-            setBusy(true);
-            setError(undefined);
-            try {
+            await run(async () => {
               const res = await api<{ webhook: Webhook & { secret: string } }>('POST', base, { url, events });
               setSecret(res.webhook.secret);
               setUrl('');
               await hooks.reload();
-            } catch (err) {
-              setError(err);
-            } finally {
-              setBusy(false);
-            }
+            });
           }}
         >
           <div className="field">

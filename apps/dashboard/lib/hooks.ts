@@ -77,3 +77,21 @@ export function storeKey(sessionId: string, key: string | null): void {
 
 export const formatTime = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
 export const digits = (phone: string | null | undefined): string => (phone ?? '').replace(/\D/g, '');
+
+/** A user action (a form submit): `busy` while it runs and its error, cleared when it runs again. */
+export function useAction(): { busy: boolean; error: unknown; run: (work: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}

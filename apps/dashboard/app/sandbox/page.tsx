@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/ui';
 import { api } from '@/lib/api';
-import { formatTime, useLoad } from '@/lib/hooks';
+import { formatTime, useLoad, useAction } from '@/lib/hooks';
 import { createPhone, phonePath, useSandboxPhones } from '@/lib/sandbox';
 import type { List, SandboxMessage, SandboxPhone, Session } from '@/lib/types';
 
@@ -10,8 +10,7 @@ export default function SandboxPage() {
   const sandbox = useSandboxPhones();
   const sessions = useLoad(() => api<List<Session>>('GET', '/api/v1/sessions?limit=100'), [], 10_000);
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   if (sandbox.loading && !sandbox.data) return <Loading />;
   if (sandbox.error) return <ErrorAlert error={sandbox.error} onRetry={() => void sandbox.reload()} />;
@@ -37,17 +36,11 @@ export default function SandboxPage() {
           className="inline-form"
           onSubmit={async (event) => {
             event.preventDefault();
-            setBusy(true);
-            setError(undefined);
-            try {
+            await run(async () => {
               await createPhone(name || undefined);
               setName('');
               await sandbox.reload();
-            } catch (err) {
-              setError(err);
-            } finally {
-              setBusy(false);
-            }
+            });
           }}
         >
           <div className="field">

@@ -2,15 +2,14 @@
 import { useState } from 'react';
 import { ConfirmDialog, Empty, ErrorAlert, Loading, StatusBadge } from '@/components/ui';
 import { api } from '@/lib/api';
-import { formatTime, useLoad } from '@/lib/hooks';
+import { formatTime, useLoad, useAction } from '@/lib/hooks';
 import type { List, Worker } from '@/lib/types';
 
 export default function AdminWorkers() {
   const workers = useLoad(() => api<List<Worker>>('GET', '/api/v1/admin/workers?limit=100'), [], 5_000);
   const [endpoint, setEndpoint] = useState('');
   const [maxSessions, setMaxSessions] = useState('50');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [pending, setPending] = useState<{ worker: Worker; action: 'drain' | 'remove' } | null>(null);
 
   return (
@@ -22,17 +21,11 @@ export default function AdminWorkers() {
           className="inline-form"
           onSubmit={async (event) => {
             event.preventDefault();
-            setBusy(true);
-            setError(undefined);
-            try {
+            await run(async () => {
               await api('POST', '/api/v1/admin/workers', { endpoint, maxSessions: Number(maxSessions) });
               setEndpoint('');
               await workers.reload();
-            } catch (err) {
-              setError(err);
-            } finally {
-              setBusy(false);
-            }
+            });
           }}
         >
           <div className="field">
