@@ -12,3 +12,4 @@ export * from './idempotency-keys.table.js';
 export * from './processed-events.table.js';
 export * from './refresh-tokens.table.js';
 export * from './sandbox-phones.table.js';
+export * from './session-placements.table.js';

@@ -1,11 +1,12 @@
-// The worker registry (table `workers`) and the routing columns of `sessions` (worker_id, epoch).
+// The worker registry (table `workers`), the routing columns of `sessions` (worker_id, epoch) and
+// their history (`session_placements`: who held each epoch).
 // Admin reads are not tenant-scoped: workers belong to the platform, not to a user.
 import { ValidationError, type WorkerStatus } from '@wagate/contracts';
 import { and, asc, eq, gt, inArray, isNotNull, lt, or, isNull, sql } from 'drizzle-orm';
 import { schema } from '../../db/index.js';
 import type { Database, Executor } from '../../db/index.js';
 
-const { workers, sessions } = schema;
+const { workers, sessions, sessionPlacements } = schema;
 
 export type WorkerRow = schema.WorkerRow;
 
@@ -169,14 +170,22 @@ export function createWorkersRepository(db: Database) {
       return tx.select().from(workers).where(eq(workers.status, 'ONLINE')).orderBy(asc(workers.id)).for('update');
     },
 
-    /** Assigns and bumps the epoch in one UPDATE; answers the new epoch. */
+    /**
+     * Assigns and bumps the epoch in one UPDATE, and records who holds the new epoch in the
+     * placement history (same transaction), which lets the ingest accept that worker's late data
+     * events of this epoch after the session moves on. Answers the new epoch. The only place an
+     * epoch is bumped.
+     */
     async assign(tx: Executor, sessionId: string, workerId: string): Promise<number> {
       const [row] = await tx
         .update(sessions)
         .set({ workerId, epoch: sql`${sessions.epoch} + 1`, updatedAt: new Date() })
         .where(eq(sessions.id, sessionId))
         .returning({ epoch: sessions.epoch });
-      return row!.epoch;
+      const epoch = row!.epoch;
+      // A plain insert: an epoch recorded twice would mean fencing itself is broken, which must fail loudly.
+      await tx.insert(sessionPlacements).values({ sessionId, epoch, workerId });
+      return epoch;
     },
 
     async countPlacement(tx: Executor, workerId: string): Promise<void> {
