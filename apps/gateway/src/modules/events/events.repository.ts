@@ -1,10 +1,11 @@
-// The ingest's SQL: a batch of up to 500 events costs three statements, whatever its spread.
-import { asc, inArray, sql } from 'drizzle-orm';
+// The ingest's SQL: a batch of up to 500 events costs three statements, whatever its spread (four
+// when it carries late events from a worker the session has left).
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { SessionStatus } from '@wagate/contracts';
 import { schema } from '../../db/index.js';
 import type { Executor } from '../../db/index.js';
 
-const { sessions, processedEvents } = schema;
+const { sessions, processedEvents, sessionPlacements } = schema;
 
 export interface FencedSession {
   id: string;
@@ -33,6 +34,16 @@ export interface EventsRepository {
   /** Records event ids; answers the ones not seen before (the rest are duplicates). */
   markProcessed(tx: Executor, events: { id: string; sessionId: string }[]): Promise<Set<string>>;
   applyChanges(tx: Executor, changes: SessionChange[]): Promise<void>;
+  /**
+   * Of the given (session, epoch) pairs, the ones `workerId` held according to the placement
+   * history, as `placementKey(sessionId, epoch)` strings; one query for the whole batch.
+   */
+  heldPlacements(tx: Executor, workerId: string, pairs: { sessionId: string; epoch: number }[]): Promise<Set<string>>;
+}
+
+/** The key `heldPlacements` answers for one (session, epoch) pair. */
+export function placementKey(sessionId: string, epoch: number): string {
+  return `${sessionId}@${epoch}`;
 }
 
 export function createEventsRepository(): EventsRepository {
@@ -76,6 +87,21 @@ export function createEventsRepository(): EventsRepository {
           updated_at = now()
         from (values ${values}) as v(id, status, set_phone, phone, activity)
         where s.id = v.id`);
+    },
+
+    async heldPlacements(tx, workerId, pairs) {
+      const unique = [...new Map(pairs.map((p) => [placementKey(p.sessionId, p.epoch), p])).values()];
+      if (unique.length === 0) return new Set();
+      const wanted = sql.join(
+        unique.map((p) => sql`(${p.sessionId}::text, ${p.epoch}::integer)`),
+        sql`, `,
+      );
+      // The primary key (session_id, epoch) answers each pair with one index probe.
+      const rows = await tx
+        .select({ sessionId: sessionPlacements.sessionId, epoch: sessionPlacements.epoch })
+        .from(sessionPlacements)
+        .where(and(eq(sessionPlacements.workerId, workerId), sql`(${sessionPlacements.sessionId}, ${sessionPlacements.epoch}) in (${wanted})`));
+      return new Set(rows.map((r) => placementKey(r.sessionId, r.epoch)));
     },
   };
 }

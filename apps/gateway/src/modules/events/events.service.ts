@@ -1,10 +1,20 @@
 // Worker → gateway events: fenced by epoch, deduplicated by id, applied to the session card,
 // queued for customer webhooks in the same transaction, then published to live subscribers.
-import { toWebhookPayload, type EventBatchResponse, type EventEnvelope } from '@wagate/contracts';
+//
+// Fencing has one exception, for data. A worker killed -9 restarts (same id, same disk) after its
+// sessions moved on, and replays its journal: messages it really received from WhatsApp, and
+// already acknowledged there, under an epoch it really held. Refusing those loses them for good.
+// So a *data* event (message.*) that fencing refuses (NOT_ASSIGNED, STALE_EPOCH) is accepted as
+// a late event when the placement history (session_placements) says this very worker held the
+// session at exactly that epoch: recorded, deduped, queued for webhooks and counted like any
+// other, but never folded into the card's status or phone (the current holder owns those; only
+// last_activity_at may move, and only forward). The worker is still told to drop the session.
+// Lifecycle events (session.*) of an old epoch stay refused: they describe a socket that is gone.
+import { toWebhookPayload, type EventBatchResponse, type EventEnvelope, type EventType } from '@wagate/contracts';
 import type { Coordinator } from '@wagate/storage';
 import type { Database } from '../../db/index.js';
 import { isLiveSessionPayload, pairingCodeKey, publishLive, type AuditLog, type LiveSessionPayload, type ModuleLogger } from '../sessions/index.js';
-import type { EventsRepository, FencedSession, SessionChange } from './events.repository.js';
+import { placementKey, type EventsRepository, type FencedSession, type SessionChange } from './events.repository.js';
 import type { UsageRecorder, WebhookOutbox } from './events.ports.js';
 
 export interface EventsIngestDeps {
@@ -25,6 +35,39 @@ export interface EventsIngest {
 }
 
 type Rejection = EventBatchResponse['rejected'][number];
+
+/** Why fencing refuses an event, and the epoch the worker must be below to drop its session. */
+interface Refusal {
+  code: Rejection['code'];
+  detail: string;
+  dropBelow: number;
+}
+
+/** What a session's worker journals about messages: true either way, whoever holds the session now. */
+const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['message.received', 'message.sent', 'message.status', 'message.failed']);
+
+/** Fencing against the locked routing row; null when the event belongs to the current placement. */
+function refusalOf(event: EventEnvelope, row: FencedSession | undefined): Refusal | null {
+  if (!row) {
+    // Nobody holds a deleted session: one past the worker's epoch makes it stop.
+    return { code: 'UNKNOWN_SESSION', detail: 'The session does not exist (deleted?).', dropBelow: event.epoch + 1 };
+  }
+  if (row.workerId !== event.workerId && !(row.workerId === null && event.epoch === row.epoch)) {
+    // (A released session — logout — still takes the last events of its final epoch, e.g.
+    // LOGGED_OUT itself: nobody else can hold that epoch, and customers want that webhook.)
+    return { code: 'NOT_ASSIGNED', detail: 'The session is not assigned to this worker.', dropBelow: Math.max(row.epoch, event.epoch + 1) };
+  }
+  if (event.epoch < row.epoch) {
+    return { code: 'STALE_EPOCH', detail: `Epoch ${event.epoch} is older than the current ${row.epoch}.`, dropBelow: row.epoch };
+  }
+  return null;
+}
+
+/** A refused event the placement history may still vouch for (see the top of this file). */
+function mayBeLate(event: EventEnvelope, refusal: Refusal, row: FencedSession | undefined): boolean {
+  // No history row can exist for an epoch past the current one, so those need no lookup.
+  return refusal.code !== 'UNKNOWN_SESSION' && DATA_EVENT_TYPES.has(event.type) && row !== undefined && event.epoch <= row.epoch;
+}
 
 /**
  * Usage metrics of one event (identity's names). Only received messages: sends are counted by the
@@ -50,9 +93,13 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
       // Nothing on the card: the worker reports QR_READY as a session.status of its own.
       return;
     } else {
-      const at = new Date(event.createdAt);
-      if (change.lastActivityAt === undefined || at > change.lastActivityAt) change.lastActivityAt = at;
+      foldActivity(change, event);
     }
+  }
+
+  function foldActivity(change: SessionChange, event: EventEnvelope): void {
+    const at = new Date(event.createdAt);
+    if (change.lastActivityAt === undefined || at > change.lastActivityAt) change.lastActivityAt = at;
   }
 
   return {
@@ -67,27 +114,32 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
       const acknowledged: string[] = [];
       let fresh: EventEnvelope[] = [];
       let fenced = new Map<string, FencedSession>();
+      /** Ids accepted as late events (see the top of this file). */
+      const late = new Set<string>();
 
       await db.transaction(async (tx) => {
         fenced = new Map((await repo.lockSessions(tx, sessionIds)).map((s) => [s.id, s]));
-        const accepted: EventEnvelope[] = [];
+        const refusals = new Map<string, Refusal>();
+        const candidates = new Set<EventEnvelope>();
         for (const event of unique) {
           const row = fenced.get(event.sessionId);
-          if (!row) {
-            rejected.push({ id: event.id, code: 'UNKNOWN_SESSION', detail: 'The session does not exist (deleted?).' });
-            // Nobody holds a deleted session: one past the worker's epoch makes it stop.
-            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, event.epoch + 1));
-          } else if (row.workerId !== event.workerId && !(row.workerId === null && event.epoch === row.epoch)) {
-            // (A released session — logout — still takes the last events of its final epoch, e.g.
-            // LOGGED_OUT itself: nobody else can hold that epoch, and customers want that webhook.)
-            rejected.push({ id: event.id, code: 'NOT_ASSIGNED', detail: 'The session is not assigned to this worker.' });
-            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, row.epoch, event.epoch + 1));
-          } else if (event.epoch < row.epoch) {
-            rejected.push({ id: event.id, code: 'STALE_EPOCH', detail: `Epoch ${event.epoch} is older than the current ${row.epoch}.` });
-            drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, row.epoch));
-          } else {
+          const refusal = refusalOf(event, row);
+          if (refusal === null) continue;
+          refusals.set(event.id, refusal);
+          // Accepted late or not, the worker must stop whatever socket it may still have.
+          drop.set(event.sessionId, Math.max(drop.get(event.sessionId) ?? 0, refusal.dropBelow));
+          if (mayBeLate(event, refusal, row)) candidates.add(event);
+        }
+        // One query for the whole batch, under the session locks: a concurrent move waits for us.
+        const held = candidates.size === 0 ? new Set<string>() : await repo.heldPlacements(tx, workerId, [...candidates]);
+        const accepted: EventEnvelope[] = [];
+        for (const event of unique) {
+          const refusal = refusals.get(event.id);
+          if (refusal === undefined) accepted.push(event);
+          else if (candidates.has(event) && held.has(placementKey(event.sessionId, event.epoch))) {
+            late.add(event.id);
             accepted.push(event);
-          }
+          } else rejected.push({ id: event.id, code: refusal.code, detail: refusal.detail });
         }
         if (accepted.length === 0) return;
 
@@ -98,7 +150,10 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
         const changes = new Map<string, SessionChange>();
         for (const event of fresh) {
           const change = changes.get(event.sessionId) ?? { sessionId: event.sessionId };
-          fold(change, event);
+          // A late event never speaks for the card's status or phone; its activity time may only
+          // push last_activity_at forward (applyChanges keeps the greater of the two).
+          if (late.has(event.id)) foldActivity(change, event);
+          else fold(change, event);
           changes.set(event.sessionId, change);
         }
         await repo.applyChanges(tx, [...changes.values()].filter((c) => c.status !== undefined || c.phoneNumber !== undefined || c.lastActivityAt !== undefined));
@@ -113,6 +168,7 @@ export function createEventsIngest(deps: EventsIngestDeps): EventsIngest {
 
       // Committed: now the side effects that must not run for a rolled-back batch.
       const committedAt = Date.now();
+      if (late.size > 0) logger.info({ workerId, count: late.size }, 'Accepted late data events from an epoch the worker held before its sessions moved');
       for (const listener of listeners) for (const event of fresh) listener(event, committedAt);
       await afterCommit(fresh, fenced, workerId);
       return {
