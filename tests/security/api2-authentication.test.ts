@@ -1,11 +1,12 @@
 // OWASP API2:2023 Broken authentication. Forged, expired, re-signed and misplaced credentials are
 // refused with 401 problem+json; revocation and deactivation take effect at once; password guessing
-// is locked out; refresh tokens rotate (a replayed one is dead).
+// is locked out; refresh tokens rotate (a replayed one is dead). Credentials are checked before
+// the body is parsed or validated, so an anonymous caller learns nothing of a route's schema.
 import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../../apps/gateway/src/test-support/test-gateway.js';
-import { isProblem, securityGateway, tenantWithObjects, type Tenant } from './support.js';
+import { fill, isProblem, openApiOperations, securityGateway, tenantWithObjects, type Tenant } from './support.js';
 
 let gw: TestGateway;
 let alice: Tenant;
@@ -169,5 +170,68 @@ describe('API2 brute force', () => {
     expect(right.statusCode).toBe(429);
     expect(right.headers['retry-after']).toBeDefined();
     expect(isProblem(right)).toBe(true);
+  });
+});
+
+describe('API2 authentication before body validation', () => {
+  /** Valid JSON no route accepts (unknown fields are refused), and text that is not JSON at all. */
+  const BAD_BODIES: [string, string][] = [
+    ['schema-invalid', JSON.stringify({ unexpected: { nested: [1, 2, 3] }, to: 42 })],
+    ['unparseable', '{"to": '],
+  ];
+
+  async function post(url: string, payload: string, headers: Record<string, string> = {}) {
+    return gw.app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...headers } });
+  }
+
+  it('answers 401, not 400, to an anonymous bad body on every authenticated route that takes one', async () => {
+    const ops = (await openApiOperations(gw.app)).filter((op) => op.secured && op.body !== undefined);
+    // user, API key, admin and worker routes are all in the set.
+    for (const path of ['/api/v1/sessions', '/api/v1/messages', '/api/v1/admin/workers', '/api/v1/internal/events']) {
+      expect(ops.map((op) => op.path)).toContain(path);
+    }
+    const wrong: string[] = [];
+    for (const op of ops) {
+      for (const [name, payload] of BAD_BODIES) {
+        const res = await gw.app.inject({
+          method: op.method,
+          url: fill(op.path, { id: alice.sessionId, webhookId: alice.webhookId, deliveryId: alice.deliveryId, keyId: alice.apiKeyId }),
+          payload,
+          headers: { 'content-type': 'application/json' },
+        });
+        if (res.statusCode !== 401 || !isProblem(res)) wrong.push(`${op.method} ${op.openApiPath} (${name}) → ${res.statusCode}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('answers 401 to the wrong kind of credential and 403 to a USER on an admin route, before validating', async () => {
+    const bad = BAD_BODIES[0]![1];
+    expect((await post('/api/v1/messages', bad, gw.auth(alice.token))).statusCode).toBe(401);
+    expect((await post('/api/v1/sessions', bad, { 'x-api-key': alice.apiKey })).statusCode).toBe(401);
+    expect((await post('/api/v1/internal/events', bad, gw.auth(alice.token))).statusCode).toBe(401);
+    const forbidden = await post('/api/v1/admin/workers', bad, gw.auth(alice.token));
+    expect(forbidden.statusCode).toBe(403);
+    expect(isProblem(forbidden)).toBe(true);
+  });
+
+  it('still answers 400 with the field errors once the caller is authenticated', async () => {
+    const admin = await gw.signUpAdmin();
+    const cases: [string, Record<string, string>][] = [
+      ['/api/v1/sessions', gw.auth(alice.token)],
+      ['/api/v1/messages', { 'x-api-key': alice.apiKey }],
+      ['/api/v1/admin/workers', gw.auth(admin.token)],
+      ['/api/v1/internal/workers/register', gw.auth(gw.config.WORKER_TOKEN ?? 'none')],
+    ];
+    const wrong: string[] = [];
+    for (const [url, headers] of cases) {
+      for (const [name, payload] of BAD_BODIES) {
+        const res = await post(url, payload, headers);
+        if (res.statusCode !== 400 || !isProblem(res)) wrong.push(`${url} (${name}) → ${res.statusCode}`);
+      }
+      const invalid = await post(url, BAD_BODIES[0]![1], headers);
+      if ((invalid.json() as { code?: string }).code !== 'VALIDATION_FAILED') wrong.push(`${url}: ${invalid.body}`);
+    }
+    expect(wrong).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { ForbiddenError, UnauthorizedError, type UserRole, type UserTier } from '@wagate/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 /**
  * Who is calling. Three credential kinds, each accepted only on its own routes:
@@ -76,12 +76,55 @@ function refuseQueryCredentials(request: FastifyRequest): void {
   }
 }
 
-/** Decorates `request.principal`; call once before registering any protected route. */
+/** A require* hook: fits any request phase, and always runs as onRequest (see registerAuthentication). */
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+const AUTH_HOOKS = new WeakSet<AuthHook>();
+
+function authHook(hook: AuthHook): AuthHook {
+  AUTH_HOOKS.add(hook);
+  return hook;
+}
+
+// Phases after the body is read and validated. An auth hook listed there would let an anonymous
+// caller learn the body schema (400 before 401) and make the server parse bodies for nobody.
+const LATE_PHASES = ['preParsing', 'preValidation', 'preHandler'] as const;
+
+type RouteHooks = Partial<Record<(typeof LATE_PHASES)[number] | 'onRequest', unknown>>;
+
+/**
+ * Moves the require* hooks a route lists in a late phase to the front of its onRequest hooks, so
+ * credentials are checked before the body is parsed or validated. Only route options can be seen
+ * here: a plugin-wide hook must be added as `addHook('onRequest', requireX(...))` itself.
+ */
+function hoistAuthHooks(route: RouteOptions): void {
+  const hooks = route as RouteHooks;
+  const hoisted: unknown[] = [];
+  for (const phase of LATE_PHASES) {
+    const listed = hooks[phase];
+    if (listed === undefined || listed === null) continue;
+    const list: unknown[] = Array.isArray(listed) ? listed : [listed];
+    const isAuth = (hook: unknown) => typeof hook === 'function' && AUTH_HOOKS.has(hook as AuthHook);
+    if (!list.some(isAuth)) continue;
+    hoisted.push(...list.filter(isAuth));
+    const rest = list.filter((hook) => !isAuth(hook));
+    hooks[phase] = rest.length === 0 ? undefined : rest;
+  }
+  if (hoisted.length === 0) return;
+  const own = hooks.onRequest;
+  hooks.onRequest = [...hoisted, ...(own === undefined || own === null ? [] : Array.isArray(own) ? own : [own])];
+}
+
+/**
+ * Decorates `request.principal`; call once before registering any protected route. From here on,
+ * every route's require* hooks run in onRequest, wherever the route lists them.
+ */
 export function registerAuthentication(app: FastifyInstance, options: { afterAuthenticate?: AfterAuthenticate } = {}): void {
   app.decorateRequest('principal', null);
   // One shared, mutable list on the root: child contexts inherit the reference, so callbacks added
   // later (by the identity block) reach routes registered in any plugin.
   app.decorate('authenticationHooks', { afterAuthenticate: options.afterAuthenticate ? [options.afterAuthenticate] : [] });
+  app.addHook('onRoute', hoistAuthHooks);
 }
 
 /** Adds a callback run after every successful authentication (in registration order). */
@@ -95,8 +138,6 @@ async function authenticated(principal: Principal, request: FastifyRequest, repl
   for (const callback of request.server.authenticationHooks?.afterAuthenticate ?? []) await callback(principal, request, reply);
 }
 
-type Hook = preHandlerAsyncHookHandler;
-
 async function authenticateUser(authenticator: Authenticator, request: FastifyRequest): Promise<UserPrincipal> {
   refuseQueryCredentials(request);
   const token = bearer(request);
@@ -107,39 +148,39 @@ async function authenticateUser(authenticator: Authenticator, request: FastifyRe
 }
 
 /** Dashboard routes: a valid, unexpired JWT of an active user. */
-export function requireUser(authenticator: Authenticator): Hook {
-  return async function requireUserHook(request: FastifyRequest, reply: FastifyReply) {
+export function requireUser(authenticator: Authenticator): AuthHook {
+  return authHook(async function requireUserHook(request: FastifyRequest, reply: FastifyReply) {
     await authenticated(await authenticateUser(authenticator, request), request, reply);
-  };
+  });
 }
 
 /** Admin routes: as requireUser, and the user's current role is ADMIN (403 otherwise). */
-export function requireAdmin(authenticator: Authenticator): Hook {
-  return async function requireAdminHook(request: FastifyRequest, reply: FastifyReply) {
+export function requireAdmin(authenticator: Authenticator): AuthHook {
+  return authHook(async function requireAdminHook(request: FastifyRequest, reply: FastifyReply) {
     const principal = await authenticateUser(authenticator, request);
     if (principal.role !== 'ADMIN') throw new ForbiddenError('This route is for administrators.');
     await authenticated(principal, request, reply);
-  };
+  });
 }
 
 /** External API: a session API key, from `X-API-Key` or `Authorization: Bearer`. */
-export function requireApiKey(authenticator: Authenticator): Hook {
-  return async function requireApiKeyHook(request: FastifyRequest, reply: FastifyReply) {
+export function requireApiKey(authenticator: Authenticator): AuthHook {
+  return authHook(async function requireApiKeyHook(request: FastifyRequest, reply: FastifyReply) {
     refuseQueryCredentials(request);
     const key = xApiKey(request) ?? bearer(request);
     if (!key || !key.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid API key is required.');
     const principal = await authenticator.apiKey(key);
     if (!principal) throw new UnauthorizedError('A valid API key is required.');
     await authenticated(principal, request, reply);
-  };
+  });
 }
 
 /**
  * Internal routes: a worker token. `allowBootstrap` lets the shared bootstrap token through
  * (registration only); every other internal route needs the per-worker token.
  */
-export function requireWorker(authenticator: Authenticator, options: { allowBootstrap?: boolean } = {}): Hook {
-  return async function requireWorkerHook(request: FastifyRequest, reply: FastifyReply) {
+export function requireWorker(authenticator: Authenticator, options: { allowBootstrap?: boolean } = {}): AuthHook {
+  return authHook(async function requireWorkerHook(request: FastifyRequest, reply: FastifyReply) {
     refuseQueryCredentials(request);
     const token = bearer(request);
     if (!token || token.startsWith(API_KEY_PREFIX)) throw new UnauthorizedError('A valid worker token is required.');
@@ -148,7 +189,7 @@ export function requireWorker(authenticator: Authenticator, options: { allowBoot
       throw new UnauthorizedError('A valid worker token is required.');
     }
     await authenticated(principal, request, reply);
-  };
+  });
 }
 
 /** The principal a require* hook set, narrowed; a route without the hook is a programming error. */

@@ -26,7 +26,7 @@ const tags = ['webhooks'];
 const security = [{ bearer: [] }];
 
 export const webhooksRoutes: FastifyPluginAsyncZod<{ service: WebhooksService; authenticator: Authenticator }> = async (app, { service, authenticator }) => {
-  app.addHook('preHandler', requireUser(authenticator));
+  app.addHook('onRequest', requireUser(authenticator));
   const actor = (request: Parameters<typeof principalOf>[0]): Actor => {
     const p = principalOf(request, 'user');
     return { userId: p.userId, role: p.role };
