@@ -34,6 +34,8 @@ export interface Operation {
   query: Record<string, JsonSchema>;
   body: JsonSchema | undefined;
   secured: boolean;
+  /** Names of the security schemes the operation accepts (any one of them). */
+  schemes: string[];
 }
 
 /** Every DNS name the gateway resolves in these suites gets this public answer. */
@@ -46,7 +48,7 @@ export async function securityGateway(options: TestGatewayOptions = {}): Promise
 interface OpenApiOperation {
   parameters?: { in: string; name: string; schema?: JsonSchema }[];
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-  security?: unknown[];
+  security?: Record<string, unknown>[];
 }
 
 export async function openApiOperations(app: FastifyInstance): Promise<Operation[]> {
@@ -65,6 +67,7 @@ export async function openApiOperations(app: FastifyInstance): Promise<Operation
         query: Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema ?? {}])),
         body: op.requestBody?.content?.['application/json']?.schema,
         secured: (op.security?.length ?? 0) > 0,
+        schemes: [...new Set((op.security ?? []).flatMap((requirement) => Object.keys(requirement)))].sort(),
       });
     }
   }

@@ -123,6 +123,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'Dashboard JWT or session API key' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          workerToken: { type: 'http', scheme: 'bearer', description: 'Worker token, internal routes only: the bootstrap WORKER_TOKEN to register, the per-worker token otherwise' },
         },
       },
     },

@@ -15,7 +15,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<EventsRoutesOptions> = async (a
       preHandler: requireWorker(authenticator),
       schema: {
         tags: ['internal'],
-        security: [{ bearer: [] }],
+        security: [{ workerToken: [] }],
         summary: 'Worker event batch (worker token): per-event acknowledged / rejected, and sessions the worker must drop',
         body: eventBatchBody,
         response: { 200: eventBatchResponse },

@@ -18,6 +18,7 @@ export const orchestrationRoutes: FastifyPluginAsyncZod<{ authenticator: Authent
       preHandler: requireAdmin(authenticator),
       schema: {
         tags: ['admin'],
+        security: [{ bearer: [] }],
         summary: "A worker's load samples (sessions, CPU, memory), oldest first",
         params: workerParams,
         querystring: workerMetricsQuery,

@@ -25,6 +25,10 @@ export interface WorkersRoutesOptions {
   onDraining?: (worker: WorkerRow) => Promise<void>;
 }
 
+/** OpenAPI: internal routes take a worker token; admin routes a dashboard JWT. */
+const workerSecurity = [{ workerToken: [] as string[] }];
+const adminSecurity = [{ bearer: [] as string[] }];
+
 /** Worker → gateway: registration (bootstrap token) and heartbeats (the worker's own token). */
 export const internalWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> = async (app, { service, authenticator }) => {
   app.post(
@@ -33,6 +37,7 @@ export const internalWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> 
       preHandler: requireWorker(authenticator, { allowBootstrap: true }),
       schema: {
         tags: ['internal'],
+        security: workerSecurity,
         summary: 'A worker registers itself and receives its own token',
         body: workerRegisterBody,
         response: { 200: workerRegisterResponse, ...problemResponses('VALIDATION_FAILED', 'UNAUTHORIZED') },
@@ -49,6 +54,7 @@ export const internalWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> 
       logLevel: 'warn',
       schema: {
         tags: ['internal'],
+        security: workerSecurity,
         summary: 'Renews a worker lease, reports load, answers sessions to drop',
         params: workerIdParams,
         body: workerHeartbeatBody,
@@ -70,7 +76,7 @@ export const adminWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> = a
 
   app.get(
     '/api/v1/admin/workers',
-    { preHandler: admin, schema: { tags: ['admin'], summary: 'Lists workers', querystring: listQuery, response: { 200: workerList, ...errors, ...problemResponses('VALIDATION_FAILED') } } },
+    { preHandler: admin, schema: { tags: ['admin'], security: adminSecurity, summary: 'Lists workers', querystring: listQuery, response: { 200: workerList, ...errors, ...problemResponses('VALIDATION_FAILED') } } },
     async (request) => {
       const page = await service.list(request.query);
       return { data: page.data.map(workerView), nextCursor: page.nextCursor };
@@ -83,6 +89,7 @@ export const adminWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> = a
       preHandler: admin,
       schema: {
         tags: ['admin'],
+        security: adminSecurity,
         summary: 'Registers a worker by hand after a health check',
         body: addWorkerBody,
         response: { 201: workerResponse, ...errors, ...problemResponses('VALIDATION_FAILED', 'CONFLICT', 'UNPROCESSABLE') },
@@ -98,7 +105,7 @@ export const adminWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> = a
     '/api/v1/admin/workers/:id/drain',
     {
       preHandler: admin,
-      schema: { tags: ['admin'], summary: 'Stops placing sessions on a worker and drains it', params: workerParams, response: { 202: workerResponse, ...errors, ...problemResponses('NOT_FOUND') } },
+      schema: { tags: ['admin'], security: adminSecurity, summary: 'Stops placing sessions on a worker and drains it', params: workerParams, response: { 202: workerResponse, ...errors, ...problemResponses('NOT_FOUND') } },
     },
     async (request, reply) => {
       const worker = await service.drain(request.params.id, principalOf(request, 'user').userId, onDraining);
@@ -108,7 +115,7 @@ export const adminWorkersRoutes: FastifyPluginAsyncZod<WorkersRoutesOptions> = a
 
   app.delete(
     '/api/v1/admin/workers/:id',
-    { preHandler: admin, schema: { tags: ['admin'], summary: 'Removes a worker from the registry', params: workerParams, response: { 204: z.null(), ...errors, ...problemResponses('NOT_FOUND') } } },
+    { preHandler: admin, schema: { tags: ['admin'], security: adminSecurity, summary: 'Removes a worker from the registry', params: workerParams, response: { 204: z.null(), ...errors, ...problemResponses('NOT_FOUND') } } },
     async (request, reply) => {
       await service.remove(request.params.id, principalOf(request, 'user').userId);
       return reply.status(204).send(null);
