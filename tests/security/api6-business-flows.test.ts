@@ -2,7 +2,8 @@
 // wants: a script blasting messages to arbitrary (unknown) numbers through one key must hit the
 // tier's hourly cap (429 with the standard headers) instead of being forwarded without end, and
 // existence checks come in small batches. In sandbox mode, a user's virtual phones are theirs
-// alone: another user cannot read, drive, link or unlink them.
+// alone: another user cannot read, drive, link or unlink them, and one user cannot mint phones
+// without end.
 import { createSimulator, type Simulator } from '@wagate/wa-sim';
 import { sql } from 'drizzle-orm';
 import { createServer, type Server } from 'node:http';
@@ -102,12 +103,13 @@ describe('API6 bulk sends to unknown numbers', () => {
 });
 
 describe('API6 sandbox abuse', () => {
+  const PHONE_CAP = 4;
   let sim: Simulator;
   let gw: TestGateway;
 
   beforeAll(async () => {
     sim = await createSimulator({ rootKeyPair: 'test' });
-    gw = await securityGateway({ config: { WA_NETWORK: 'sandbox', SANDBOX_CONTROL_URL: sim.controlUrl, RATE_LIMIT_IP_PER_15_MIN: '0' } });
+    gw = await securityGateway({ config: { WA_NETWORK: 'sandbox', SANDBOX_CONTROL_URL: sim.controlUrl, RATE_LIMIT_IP_PER_15_MIN: '0', SANDBOX_PHONES_PER_USER: String(PHONE_CAP) } });
   }, 60_000);
   afterAll(async () => {
     await gw?.close();
@@ -146,6 +148,19 @@ describe('API6 sandbox abuse', () => {
     expect(steal.statusCode).toBeLessThan(500);
     const read = await gw.app.inject({ method: 'GET', url: `/api/v1/sandbox/phones/${phone}/messages`, headers: gw.auth(b.token) });
     expect(read.statusCode).toBe(404);
+  });
+
+  it('caps virtual phones per user: parallel creates at the limit fill it exactly, the rest get 403 QUOTA_EXCEEDED', async () => {
+    const user = await gw.signUp();
+    const create = () => gw.app.inject({ method: 'POST', url: '/api/v1/sandbox/phones', headers: gw.auth(user.token), payload: {} });
+    expect((await create()).statusCode).toBe(201);
+    const results = await Promise.all(Array.from({ length: 3 * PHONE_CAP }, create));
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(PHONE_CAP - 1);
+    const refused = results.filter((r) => r.statusCode !== 201);
+    expect(refused.every((r) => r.statusCode === 403 && isProblem(r) && (r.json() as { code: string }).code === 'QUOTA_EXCEEDED')).toBe(true);
+    const list = await gw.app.inject({ method: 'GET', url: '/api/v1/sandbox/phones', headers: gw.auth(user.token) });
+    expect((list.json() as { data: unknown[] }).data).toHaveLength(PHONE_CAP);
+    expect((await create()).statusCode).toBe(403);
   });
 
   it('is unavailable to API keys (virtual phones are a dashboard feature)', async () => {

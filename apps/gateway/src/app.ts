@@ -303,6 +303,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const sandbox = createSandboxService({
         phones: createSandboxPhonesRepository(db),
         network: createWaSimControlClient({ controlUrl: sandboxControlUrl }),
+        phonesPerUser: deps.config.SANDBOX_PHONES_PER_USER,
       });
       await app.register(sandboxRoutes, { service: sandbox, authenticator });
     } else {

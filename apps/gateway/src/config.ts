@@ -41,6 +41,8 @@ const schema = z
     WA_NETWORK: z.enum(['whatsapp', 'sandbox']).default('whatsapp'),
     /** The wa-sim control API behind the sandbox routes when the simulator runs apart (`wagate sim`); `wagate dev` sets it itself. */
     SANDBOX_CONTROL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Most virtual phones one user may create on the sandbox network; they cannot be deleted, so this is a lifetime cap. */
+    SANDBOX_PHONES_PER_USER: z.coerce.number().int().min(0).default(50),
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

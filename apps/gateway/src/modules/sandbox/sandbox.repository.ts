@@ -1,13 +1,22 @@
-import { and, asc, eq } from 'drizzle-orm';
-import { ownedBy, schema, type Database } from '../../db/index.js';
+import { and, asc, count, eq } from 'drizzle-orm';
+import { ownedBy, schema, type Database, type Executor } from '../../db/index.js';
 
-const { sandboxPhones } = schema;
+const { sandboxPhones, users } = schema;
 
 export type SandboxPhoneRow = schema.SandboxPhoneRow;
 
+/** `taken`: someone holds that number already; `limit`: the owner already holds `cap` phones. */
+export type SandboxPhoneInsert = 'inserted' | 'taken' | 'limit';
+
 export interface SandboxPhonesRepository {
-  /** False when the number is already someone's (the primary key decides, so two racing creates cannot both win). */
-  insert(row: { phoneNumber: string; userId: string; name: string }): Promise<boolean>;
+  /**
+   * Adds the phone unless its number is taken (the primary key decides) or the owner already holds
+   * `cap` phones. The count and the insert share one transaction holding the owner's user row, so
+   * parallel creates by one user queue there and never pass the cap.
+   */
+  insert(row: { phoneNumber: string; userId: string; name: string }, cap: number): Promise<SandboxPhoneInsert>;
+  /** How many phones the user holds. */
+  countOwned(userId: string): Promise<number>;
   /** The phone if `userId` created it; another user's phone reads as absent (→ 404). */
   findOwned(phoneNumber: string, userId: string): Promise<SandboxPhoneRow | null>;
   listOwned(userId: string): Promise<SandboxPhoneRow[]>;
@@ -16,11 +25,21 @@ export interface SandboxPhonesRepository {
 }
 
 export function createSandboxPhonesRepository(db: Database): SandboxPhonesRepository {
+  async function countOwned(userId: string, executor: Executor = db): Promise<number> {
+    const [row] = await executor.select({ n: count() }).from(sandboxPhones).where(ownedBy(sandboxPhones, userId));
+    return row?.n ?? 0;
+  }
+
   return {
-    async insert(row) {
-      const inserted = await db.insert(sandboxPhones).values(row).onConflictDoNothing().returning({ phoneNumber: sandboxPhones.phoneNumber });
-      return inserted.length > 0;
+    insert(row, cap) {
+      return db.transaction(async (tx): Promise<SandboxPhoneInsert> => {
+        await tx.select({ id: users.id }).from(users).where(eq(users.id, row.userId)).for('update');
+        if ((await countOwned(row.userId, tx)) >= cap) return 'limit';
+        const inserted = await tx.insert(sandboxPhones).values(row).onConflictDoNothing().returning({ phoneNumber: sandboxPhones.phoneNumber });
+        return inserted.length > 0 ? 'inserted' : 'taken';
+      });
     },
+    countOwned: (userId) => countOwned(userId),
     async findOwned(phoneNumber, userId) {
       const [row] = await db
         .select()

@@ -29,7 +29,7 @@ beforeAll(async () => {
   [sim, handle] = await Promise.all([createSimulator({ rootKeyPair: 'test' }), openTestPglite()]);
   users.set('jwt-alice', { kind: 'user', userId: await insertUser('alice@example.com'), role: 'USER', tier: 'BASIC' });
   users.set('jwt-bob', { kind: 'user', userId: await insertUser('bob@example.com'), role: 'USER', tier: 'BASIC' });
-  const service = createSandboxService({ phones: createSandboxPhonesRepository(handle.db), network: createWaSimControlClient({ controlUrl: sim.controlUrl }) });
+  const service = createSandboxService({ phones: createSandboxPhonesRepository(handle.db), network: createWaSimControlClient({ controlUrl: sim.controlUrl }), phonesPerUser: 50 });
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -174,6 +174,7 @@ describe('when the simulator is down', () => {
     const service = createSandboxService({
       phones: createSandboxPhonesRepository(handle.db),
       network: createWaSimControlClient({ controlUrl: 'http://127.0.0.1:1/control', timeoutMs: 2_000 }),
+      phonesPerUser: 50,
     });
     const down = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
     down.setValidatorCompiler(validatorCompiler);
@@ -184,5 +185,53 @@ describe('when the simulator is down', () => {
     const res = await down.inject({ method: 'POST', url: '/api/v1/sandbox/phones', headers: { authorization: 'Bearer jwt-alice' }, payload: {} });
     expect(res.statusCode).toBe(503);
     await down.close();
+  });
+});
+
+describe('phones per user', () => {
+  const CAP = 3;
+  let capped: FastifyInstance;
+
+  beforeAll(async () => {
+    users.set('jwt-carol', { kind: 'user', userId: await insertUser('carol@example.com'), role: 'USER', tier: 'BASIC' });
+    users.set('jwt-dave', { kind: 'user', userId: await insertUser('dave@example.com'), role: 'USER', tier: 'BASIC' });
+    const service = createSandboxService({ phones: createSandboxPhonesRepository(handle.db), network: createWaSimControlClient({ controlUrl: sim.controlUrl }), phonesPerUser: CAP });
+    capped = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
+    capped.setValidatorCompiler(validatorCompiler);
+    capped.setSerializerCompiler(serializerCompiler);
+    registerErrorHandling(capped);
+    registerAuthentication(capped);
+    await capped.register(sandboxRoutes, { service, authenticator });
+    await capped.ready();
+  });
+  afterAll(async () => capped?.close());
+
+  const create = (token: string, payload: object) =>
+    capped.inject({ method: 'POST', url: '/api/v1/sandbox/phones', headers: { authorization: `Bearer ${token}` }, payload });
+  const held = async (token: string) => (await capped.inject({ method: 'GET', url: '/api/v1/sandbox/phones', headers: { authorization: `Bearer ${token}` } })).json().data.length;
+
+  it('lets parallel creates fill the cap exactly and refuses the rest with 403 QUOTA_EXCEEDED', async () => {
+    // Numbers of our choosing and numbers the simulator picks, all at once.
+    const payloads = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? { phoneNumber: `1555000700${i}` } : {}));
+    const results = await Promise.all(payloads.map((p) => create('jwt-carol', p)));
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(CAP);
+    const refused = results.filter((r) => r.statusCode !== 201);
+    expect(refused.map((r) => r.statusCode)).toEqual(Array(8 - CAP).fill(403));
+    expect(refused[0]!.headers['content-type']).toContain('application/problem+json');
+    expect(refused[0]!.json()).toMatchObject({ status: 403, code: 'QUOTA_EXCEEDED' });
+    expect(refused[0]!.json().detail).toContain(`at most ${CAP} virtual phones`);
+    expect(await held('jwt-carol')).toBe(CAP);
+    // A refused number of our choosing never reached the simulator (the row decides first).
+    const refusedNumbers = payloads.filter((p, i) => 'phoneNumber' in p && results[i]!.statusCode !== 201).map((p) => (p as { phoneNumber: string }).phoneNumber);
+    for (const number of refusedNumbers) expect(sim.phones.get(number)).toBeUndefined();
+  });
+
+  it('refuses a user at the cap without minting a number on the simulator, and leaves other users alone', async () => {
+    const before = sim.phones.list().length;
+    const res = await create('jwt-carol', {});
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('QUOTA_EXCEEDED');
+    expect(sim.phones.list().length).toBe(before);
+    expect((await create('jwt-dave', {})).statusCode).toBe(201);
   });
 });

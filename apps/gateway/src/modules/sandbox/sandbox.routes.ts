@@ -40,9 +40,9 @@ export const sandboxRoutes: FastifyPluginAsyncZod<SandboxRoutesOptions> = async 
       schema: {
         tags,
         security,
-        summary: 'Create a virtual phone on the sandbox network',
+        summary: 'Create a virtual phone on the sandbox network (at most SANDBOX_PHONES_PER_USER per user; 403 QUOTA_EXCEEDED beyond)',
         body: createSandboxPhoneBody,
-        response: { 201: sandboxPhoneResponse, ...errors, ...problemResponses('VALIDATION_FAILED', 'CONFLICT') },
+        response: { 201: sandboxPhoneResponse, ...errors, ...problemResponses('VALIDATION_FAILED', 'CONFLICT', 'QUOTA_EXCEEDED') },
       },
     },
     async (request, reply) => reply.status(201).send({ phone: await service.createPhone(userId(request), request.body) }),

@@ -2,6 +2,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
+  QuotaExceededError,
   ValidationError,
   WHATSAPP_CONTENT_TYPES,
   type CreateSandboxPhoneBody,
@@ -121,8 +122,15 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-export function createSandboxService(deps: { phones: SandboxPhonesRepository; network: SandboxNetwork }): SandboxService {
-  const { phones, network } = deps;
+export interface SandboxServiceDeps {
+  phones: SandboxPhonesRepository;
+  network: SandboxNetwork;
+  /** Most virtual phones one user may hold (SANDBOX_PHONES_PER_USER). */
+  phonesPerUser: number;
+}
+
+export function createSandboxService(deps: SandboxServiceDeps): SandboxService {
+  const { phones, network, phonesPerUser } = deps;
 
   async function owned(userId: string, phoneNumber: string): Promise<string> {
     const digits = digitsOf(phoneNumber);
@@ -130,12 +138,21 @@ export function createSandboxService(deps: { phones: SandboxPhonesRepository; ne
     return digits;
   }
 
+  // A count cap like sessions per tier: waiting does not help, so QUOTA_EXCEEDED rather than 429.
+  const limitReached = () => new QuotaExceededError(`A user may hold at most ${phonesPerUser} virtual phones in the sandbox.`);
+
   return {
     async createPhone(userId, input) {
       if (input.phoneNumber === undefined) {
+        // Checked before the simulator mints a number, so a user at the cap creates nothing there.
+        // The insert checks again under a lock; only creates racing past this check can leave a
+        // minted number unowned in the simulator (at most one per racing request, never a row).
+        if ((await phones.countOwned(userId)) >= phonesPerUser) throw limitReached();
         const created = await network.createPhone(input.name === undefined ? {} : { pushName: input.name });
         const name = input.name ?? created.pushName;
-        if (!(await phones.insert({ phoneNumber: created.phone, userId, name }))) {
+        const outcome = await phones.insert({ phoneNumber: created.phone, userId, name }, phonesPerUser);
+        if (outcome === 'limit') throw limitReached();
+        if (outcome === 'taken') {
           // The simulator minted a number a stale row still claims (its state was reset): refuse rather than share it.
           throw new ConflictError(`Phone number ${created.phone} is already taken in the sandbox.`);
         }
@@ -144,9 +161,9 @@ export function createSandboxService(deps: { phones: SandboxPhonesRepository; ne
       const digits = digitsOf(input.phoneNumber);
       const name = input.name ?? `Sim ${digits.slice(-4)}`;
       // The row first: of two racing creates of one number, exactly one reaches the simulator.
-      if (!(await phones.insert({ phoneNumber: digits, userId, name }))) {
-        throw new ConflictError(`Phone number ${digits} is already taken in the sandbox.`);
-      }
+      const outcome = await phones.insert({ phoneNumber: digits, userId, name }, phonesPerUser);
+      if (outcome === 'limit') throw limitReached();
+      if (outcome === 'taken') throw new ConflictError(`Phone number ${digits} is already taken in the sandbox.`);
       try {
         await network.createPhone({ phone: digits, pushName: name });
       } catch (error) {
