@@ -155,3 +155,98 @@ describe('API10 oversized webhook replies', () => {
     }
   });
 });
+
+describe('API10 oversized worker media', () => {
+  const MiB = 1024 * 1024;
+  type MediaMode = 'small' | 'declared-huge' | 'endless';
+  let mediaMode: MediaMode = 'small';
+  let sent = 0;
+  let aborted: Promise<boolean> = Promise.resolve(false);
+  let mediaWorker: Server;
+  let mediaGw: TestGateway;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    // A worker that places sessions normally and answers the media route with the current mode.
+    mediaWorker = createServer((req, res) => {
+      res.on('error', () => undefined);
+      if (req.url?.startsWith('/health')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', sessionCount: 0, maxSessions: 100, cpuUsage: 1, memoryUsage: 1, uptimeSeconds: 5 }));
+        return;
+      }
+      if (!req.url?.includes('/media')) {
+        let raw = '';
+        req.on('data', (c: Buffer) => (raw += c.toString()));
+        req.on('end', () => {
+          const body = (raw ? JSON.parse(raw) : {}) as { sessionId?: string; epoch?: number };
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ sessionId: body.sessionId, epoch: body.epoch, status: 'CONNECTING' }));
+        });
+        return;
+      }
+      sent = 0;
+      aborted = new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished)));
+      const chunk = Buffer.alloc(MiB, 0x42);
+      const pump = (total: number) => {
+        while (sent < total && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', () => pump(total));
+        }
+        if (!res.destroyed) res.end();
+      };
+      if (mediaMode === 'small') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(Buffer.from(`png ${MARKER}`));
+      } else {
+        // 128 MiB, once with a declared 8 GiB length and once chunked (no length to trust).
+        res.writeHead(200, { 'content-type': 'video/mp4', ...(mediaMode === 'declared-huge' ? { 'content-length': String(8 * 1024 * MiB) } : {}) });
+        pump(128 * MiB);
+      }
+    });
+    await new Promise<void>((resolve) => mediaWorker.listen(0, '127.0.0.1', resolve));
+    mediaGw = await securityGateway({ config: { RATE_LIMIT_IP_PER_15_MIN: '0', WORKER_MEDIA_CAP_BYTES: String(2 * MiB) } });
+    const reg = await mediaGw.app.inject({
+      method: 'POST',
+      url: '/api/v1/internal/workers/register',
+      headers: mediaGw.auth(mediaGw.config.WORKER_TOKEN ?? ''),
+      payload: { endpoint: `http://127.0.0.1:${(mediaWorker.address() as AddressInfo).port}`, maxSessions: 100, version: 'media-1' },
+    });
+    if (reg.statusCode !== 200 && reg.statusCode !== 201) throw new Error(`register: ${reg.statusCode} ${reg.body}`);
+    const user = await mediaGw.signUp();
+    const created = await mediaGw.app.inject({ method: 'POST', url: '/api/v1/sessions', headers: mediaGw.auth(user.token), payload: { name: 'media' } });
+    const { session, apiKey: key } = created.json() as { session: { id: string }; apiKey: { key: string } };
+    apiKey = key.key;
+    const connect = await mediaGw.app.inject({ method: 'POST', url: `/api/v1/sessions/${session.id}/connect`, headers: mediaGw.auth(user.token), payload: {} });
+    if (connect.statusCode !== 202) throw new Error(`connect: ${connect.statusCode} ${connect.body}`);
+  });
+  afterAll(async () => {
+    await mediaGw?.close();
+    mediaWorker?.closeAllConnections();
+    await new Promise((resolve) => mediaWorker?.close(resolve));
+  });
+
+  const media = () => mediaGw.app.inject({ method: 'GET', url: '/api/v1/messages/msg_big/media', headers: { 'x-api-key': apiKey } });
+
+  it('passes media under WORKER_MEDIA_CAP_BYTES through (control)', async () => {
+    mediaMode = 'small';
+    const res = await media();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.rawPayload.toString()).toBe(`png ${MARKER}`);
+  });
+
+  for (const mode of ['declared-huge', 'endless'] as const) {
+    it(`answers 502 BAD_GATEWAY to media past the cap (${mode}) and aborts the worker's answer`, async () => {
+      mediaMode = mode;
+      const res = await media();
+      expect(res.statusCode).toBe(502);
+      expect(isProblem(res)).toBe(true);
+      expect((res.json() as { code: string }).code).toBe('BAD_GATEWAY');
+      expect(res.body).not.toContain(MARKER);
+      expect(await aborted).toBe(true);
+      // The cap plus socket buffers were written, not the 128 MiB.
+      expect(sent).toBeLessThan(64 * MiB);
+    });
+  }
+});

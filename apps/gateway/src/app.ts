@@ -208,7 +208,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   };
   const workers = createWorkersModule(
     { db, coordinator: deps.coordinator, workerToken: deps.config.WORKER_TOKEN, logger: app.log, audit: systemLogs },
-    { ...deps.workers, timing: { ...workerTiming, ...deps.workers?.timing } },
+    { ...deps.workers, timing: { ...workerTiming, ...deps.workers?.timing }, client: { mediaCapBytes: deps.config.WORKER_MEDIA_CAP_BYTES, ...deps.workers?.client } },
   );
   app.addHook('onClose', () => workers.close());
   const routing: SessionRouting = workers.routing;

@@ -97,6 +97,11 @@ const schema = z
     K8S_WORKER_PORT: z.coerce.number().int().min(1).max(65_535).default(3100),
     /** Sessions a discovered pod may hold until its own heartbeat says otherwise. */
     K8S_WORKER_MAX_SESSIONS: z.coerce.number().int().min(1).default(50),
+    /**
+     * Largest media body read from a worker for GET /api/v1/messages/:id/media (it is buffered
+     * before the answer starts); a bigger one aborts the worker call and answers 502.
+     */
+    WORKER_MEDIA_CAP_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
   });
 
 export type GatewayConfig = z.infer<typeof schema>;

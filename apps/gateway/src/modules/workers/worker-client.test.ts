@@ -172,3 +172,96 @@ describe('workerFailure', () => {
     expect(workerFailure(404, '<html>not found</html>', {}).code).toBe('BAD_GATEWAY');
   });
 });
+
+describe('media from a worker is read up to a cap', () => {
+  const MiB = 1024 * 1024;
+  let server: Server;
+  let url: string;
+  /** What the fake worker does on the media route, and what it saw of the last answer. */
+  let answer: 'small' | 'declared-huge' | 'endless' | 'problem' = 'small';
+  let sent = 0;
+  let aborted: Promise<boolean> = Promise.resolve(false);
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      sent = 0;
+      aborted = new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished)));
+      res.on('error', () => undefined);
+      const chunk = Buffer.alloc(MiB, 0xab);
+      // Writes 1 MiB chunks as fast as the gateway reads them, up to `total`, then ends.
+      const pump = (total: number) => {
+        while (sent < total && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', () => pump(total));
+        }
+        if (!res.destroyed) res.end();
+      };
+      if (answer === 'small') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(Buffer.from('jpeg-bytes'));
+      } else if (answer === 'declared-huge') {
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(4 * 1024 * MiB) });
+        pump(256 * MiB);
+      } else if (answer === 'endless') {
+        // Chunked: no declared size, so only counting what arrives can stop it.
+        res.writeHead(200, { 'content-type': 'video/mp4' });
+        pump(256 * MiB);
+      } else {
+        res.writeHead(404, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 't', title: 'Not found', status: 404, detail: 'Message not found.', code: 'NOT_FOUND' }));
+      }
+    });
+    url = await listen(server);
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const mediaRoute = (): SessionRoute => ({ sessionId: 'ses_media', workerId: 'w', endpoint: url, epoch: 1 });
+
+  it('returns media under the cap with its content type', async () => {
+    answer = 'small';
+    const capped = createHttpWorkerClient({ token: TOKEN, mediaCapBytes: 2 * MiB });
+    try {
+      const media = await capped.media(mediaRoute(), 'msg_1');
+      expect(media).toEqual({ contentType: 'image/jpeg', body: Buffer.from('jpeg-bytes') });
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('refuses a declared size past the cap with BAD_GATEWAY and aborts the worker call', async () => {
+    answer = 'declared-huge';
+    const capped = createHttpWorkerClient({ token: TOKEN, mediaCapBytes: 2 * MiB });
+    try {
+      const error = await rejection(capped.media(mediaRoute(), 'msg_2'));
+      expect(error.code).toBe('BAD_GATEWAY');
+      expect(error.status).toBe(502);
+      expect(await aborted).toBe(true);
+      expect(sent).toBeLessThan(256 * MiB);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('stops reading an undeclared body once it passes the cap: BAD_GATEWAY, worker call aborted', async () => {
+    answer = 'endless';
+    const capped = createHttpWorkerClient({ token: TOKEN, mediaCapBytes: 2 * MiB });
+    try {
+      const error = await rejection(capped.media(mediaRoute(), 'msg_3'));
+      expect(error.code).toBe('BAD_GATEWAY');
+      expect(await aborted).toBe(true);
+      // What the worker managed to write before the abort: the cap plus socket buffers, not the whole body.
+      expect(sent).toBeLessThan(64 * MiB);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it("still maps the worker's problem answer (NOT_FOUND) on the media route", async () => {
+    answer = 'problem';
+    const error = await rejection(client.media(mediaRoute(), 'msg_4'));
+    expect(error.code).toBe('NOT_FOUND');
+  });
+});

@@ -32,6 +32,8 @@ export interface WorkerClientOptions {
   /** Idle keep-alive sockets per endpoint are closed after this long. */
   keepAliveTimeoutMs?: number;
   connectionsPerWorker?: number;
+  /** Largest media body read from a worker (WORKER_MEDIA_CAP_BYTES); default 64 MiB. */
+  mediaCapBytes?: number;
 }
 
 /** The client the gateway uses: the WorkerClient port plus fleet operations for the workers module. */
@@ -84,8 +86,13 @@ export function workerFailure(status: number, body: string, headers: Record<stri
 /** Largest JSON answer read from a worker: a history page is far smaller; more is a broken worker. */
 export const WORKER_RESPONSE_CAP_BYTES = 8 * 1024 * 1024;
 
+/** Default cap on a media body read from a worker; media is buffered whole before the client's answer starts. */
+export const WORKER_MEDIA_CAP_BYTES = 64 * 1024 * 1024;
+
+const oversized = () => new AppError('BAD_GATEWAY', 'The worker answered with an oversized body.');
+
 /** Reads a worker's answer up to the cap; beyond it the socket is dropped and the call is a 502. */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap = WORKER_RESPONSE_CAP_BYTES): Promise<string> {
+async function readCappedBytes(body: Dispatcher.ResponseData['body'], cap: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let received = 0;
   for await (const chunk of body) {
@@ -93,11 +100,24 @@ async function readCapped(body: Dispatcher.ResponseData['body'], cap = WORKER_RE
     received += buf.length;
     if (received > cap) {
       body.destroy();
-      throw new AppError('BAD_GATEWAY', 'The worker answered with an oversized body.');
+      throw oversized();
     }
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks, received);
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], cap = WORKER_RESPONSE_CAP_BYTES): Promise<string> {
+  return (await readCappedBytes(body, cap)).toString('utf8');
+}
+
+/** A Content-Length past the cap is refused before a byte is read (the worker call is aborted). */
+function refuseDeclaredOversize(response: Dispatcher.ResponseData, cap: number): void {
+  const declared = response.headers['content-length'];
+  if (typeof declared === 'string' && /^\d+$/.test(declared) && Number(declared) > cap) {
+    response.body.destroy();
+    throw oversized();
+  }
 }
 
 export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorkerClient {
@@ -105,6 +125,7 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
   const headersTimeout = options.headersTimeoutMs ?? 15_000;
   const sendTimeout = options.sendTimeoutMs ?? 60_000;
   const bodyTimeout = options.bodyTimeoutMs ?? 30_000;
+  const mediaCap = options.mediaCapBytes ?? WORKER_MEDIA_CAP_BYTES;
   const pools = new Map<string, Pool>();
 
   function poolFor(endpoint: string): Pool {
@@ -153,17 +174,22 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
     }
   }
 
-  async function json<S extends z.ZodType>(endpoint: string, c: Call, schema: S): Promise<z.infer<S>> {
-    const response = await call(endpoint, c);
-    let text: string;
+  /** The whole body up to `cap`; a worker that stalls or drops mid-body is a timeout, not our 500. */
+  async function readBody(response: Dispatcher.ResponseData, cap: number): Promise<Buffer> {
     try {
-      text = await readCapped(response.body);
+      refuseDeclaredOversize(response, cap);
+      return await readCappedBytes(response.body, cap);
     } catch (error) {
       if (error instanceof undiciErrors.BodyTimeoutError || isConnectionFailure(error)) {
         throw new AppError('GATEWAY_TIMEOUT', 'The worker hosting this session did not answer in time.');
       }
       throw error;
     }
+  }
+
+  async function json<S extends z.ZodType>(endpoint: string, c: Call, schema: S): Promise<z.infer<S>> {
+    const response = await call(endpoint, c);
+    const text = (await readBody(response, WORKER_RESPONSE_CAP_BYTES)).toString('utf8');
     if (response.statusCode < 200 || response.statusCode >= 300) throw workerFailure(response.statusCode, text, response.headers);
     let body: unknown;
     try {
@@ -206,8 +232,10 @@ export function createHttpWorkerClient(options: WorkerClientOptions): HttpWorker
       json(route.endpoint, { method: 'GET', path: WORKER_API.messages, query: { ...query, sessionId: route.sessionId, epoch: route.epoch } }, workerHistoryResponse),
     async media(route, messageId) {
       const response = await call(route.endpoint, { method: 'GET', path: fill(WORKER_API.media, { messageId }), query: { sessionId: route.sessionId, epoch: route.epoch } });
-      const bytes = Buffer.from(await response.body.arrayBuffer());
-      if (response.statusCode < 200 || response.statusCode >= 300) throw workerFailure(response.statusCode, bytes.toString('utf8'), response.headers);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      // An error answer is a small problem+json; only the media itself gets the larger cap.
+      const bytes = await readBody(response, ok ? mediaCap : WORKER_RESPONSE_CAP_BYTES);
+      if (!ok) throw workerFailure(response.statusCode, bytes.toString('utf8'), response.headers);
       const type = response.headers['content-type'];
       return { contentType: typeof type === 'string' ? type : 'application/octet-stream', body: bytes };
     },
