@@ -103,7 +103,7 @@ const routes: [string, RegExp, Handler][] = [
     /^\/control\/stats$/,
     (sim) => {
       const mem = process.memoryUsage();
-      return { rss: mem.rss, heapUsed: mem.heapUsed, phones: sim.phones.list().length, companions: sim.core.registry.allCompanions().length, live: sim.connections.live().length, connections: sim.core.connections.size };
+      return { rss: mem.rss, heapUsed: mem.heapUsed, phones: sim.phones.list().length, companions: sim.core.registry.allCompanions().length, live: sim.connections.live().length, connections: sim.core.connections.size, retries: { ...sim.core.decryptStats } };
     },
   ],
   ['GET', /^\/control\/phones$/, (sim) => sim.phones.list().map(phoneView)],

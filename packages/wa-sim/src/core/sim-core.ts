@@ -52,6 +52,12 @@ export class SimCore implements ConnectionHandler, PhoneNetwork {
   mediaStore: MediaStore | undefined;
   /** Deliver offline stanzas with `offline="1"` (WhatsApp does; Baileys then upserts as `append`). */
   markOffline = true;
+  /**
+   * Decryption trouble seen on the network: retry receipts from companions (a worker could not
+   * decrypt a phone's message) and from virtual phones (a phone could not decrypt a companion's).
+   * Zero in a healthy run; a stored Signal state that fell behind what a peer saw shows up here.
+   */
+  readonly decryptStats = { companionRetries: 0, phoneRetries: 0 };
 
   constructor(
     readonly pki: ServerPki,

@@ -142,6 +142,10 @@ export function handleClientReceipt(core: SimCore, conn: Connection, node: Binar
 /** Delivers a receipt to the original sender: a virtual phone, or a companion stanza. */
 export function routeReceipt(core: SimCore, intent: ReceiptIntent, retryNode?: BinaryNode): void {
   const { to, from } = intent;
+  if (intent.kind === 'retry') {
+    if (from.deviceId === 0) core.decryptStats.phoneRetries++;
+    else core.decryptStats.companionRetries++;
+  }
   if (to.phone === from.phone && intent.kind !== 'retry') return;
   if (to.deviceId === 0) {
     const phone = core.phones.get(to.phone);
