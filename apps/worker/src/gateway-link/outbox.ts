@@ -115,7 +115,7 @@ export class EventOutbox {
     if (events.length === 0) return [];
     const now = Date.now();
     const stored: WorkerEvent[] = events.map((e) => {
-      const candidate = { ...e, id: newEventId(), workerId: this.#options.workerId, createdAt: new Date(now).toISOString() };
+      const candidate = { ...e, id: e.id ?? newEventId(), workerId: this.#options.workerId, createdAt: new Date(now).toISOString() };
       const parsed = eventEnvelope.safeParse(candidate);
       if (!parsed.success) throw new InvalidEventError(e.type, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       return parsed.data;

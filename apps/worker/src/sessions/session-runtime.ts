@@ -6,7 +6,7 @@ import { StaleEpochError } from '../auth-state/index.js';
 import { workerEvent } from '../gateway-link/index.js';
 import type { NewWorkerEvent } from '../gateway-link/index.js';
 import type { Logger } from '../logger.js';
-import { OutboundPacer, bareJid, toContractStatus, toMessageView } from '../messages/index.js';
+import { OutboundPacer, bareJid, messageEventId, stanzaIdFor, toContractStatus, toMessageView } from '../messages/index.js';
 import type { CloseInfo, MessageStatusUpdate, OutgoingMessage, SelfIdentity, SentMessage, WhatsAppClient, WhatsAppMessage } from '../whatsapp/index.js';
 import { DEFAULT_RECONNECT_POLICY, decideReconnect } from './reconnect-policy.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
@@ -151,9 +151,12 @@ export class SessionRuntime {
     const sending = this.#pacer.run(async () => {
       const client = this.#assertConnected();
       try {
-        const sent = await client.send(message);
+        // A retried request (same id) goes out under the same stanza id, on this worker or another.
+        const sent = await client.send(message, requestId === undefined ? {} : { messageId: stanzaIdFor(this.sessionId, requestId) });
         this.#o.history.appendMessages(this.sessionId, [sent.message]);
-        await this.#publish([this.#event('message.sent', { message: toMessageView(this.sessionId, sent.message, this.#me?.id) })]);
+        await this.#publish([
+          this.#event('message.sent', { message: toMessageView(this.sessionId, sent.message, this.#me?.id) }, messageEventId('message.sent', this.sessionId, sent.id)),
+        ]);
         return sent;
       } catch (error) {
         await this.#publish([
@@ -244,7 +247,10 @@ export class SessionRuntime {
     client.on('qr', (raw) => guard('qr', this.#onQr(generation, client, raw)));
     client.on('open', (me) => guard('open', this.#onOpen(generation, me)));
     client.on('close', (info) => guard('close', this.#onClose(generation, info)));
-    client.on('messages', (messages, kind) => guard('messages', this.#onMessages(generation, messages, kind)));
+    // The client waits for this promise before letting the messages' receipts reach WhatsApp.
+    client.on('messages', (messages, kind) =>
+      this.#onMessages(generation, messages, kind).catch((error: unknown) => this.#log.error({ err: error }, "Handling the socket's messages event failed")),
+    );
     client.on('status', (updates) => guard('status', this.#onStatuses(generation, updates)));
   }
 
@@ -327,7 +333,9 @@ export class SessionRuntime {
     // them lost every message received during the outage (chaos test, issue 11).
     const incoming = messages.filter((m) => !m.fromMe);
     for (const m of incoming) void this.#fetchEagerly(generation, m);
-    await this.#publish(incoming.map((m) => this.#event('message.received', { message: toMessageView(this.sessionId, m, this.#me?.id) })));
+    await this.#publish(
+      incoming.map((m) => this.#event('message.received', { message: toMessageView(this.sessionId, m, this.#me?.id) }, messageEventId('message.received', this.sessionId, m.id))),
+    );
   }
 
   /** Stores incoming media at once: the CDN link WhatsApp sends expires after some days. */
@@ -384,8 +392,8 @@ export class SessionRuntime {
     this.#events.emit('status', this.snapshot());
   }
 
-  #event<T extends Parameters<typeof workerEvent>[0]>(type: T, data: Parameters<typeof workerEvent<T>>[3]): NewWorkerEvent {
-    return workerEvent(type, this.sessionId, this.epoch, data);
+  #event<T extends Parameters<typeof workerEvent>[0]>(type: T, data: Parameters<typeof workerEvent<T>>[3], id?: string): NewWorkerEvent {
+    return workerEvent(type, this.sessionId, this.epoch, data, id);
   }
 
   async #publish(events: NewWorkerEvent[]): Promise<void> {

@@ -20,6 +20,8 @@ import { tempBlobStore } from './temp-blob-store.js';
 export interface SimWorld {
   sim: Simulator;
   blobs: BlobStore;
+  /** The filesystem folder behind `blobs`. */
+  blobDir: string;
   keyring: Keyring;
   trust: MediaTrust;
   close(): Promise<void>;
@@ -28,10 +30,11 @@ export interface SimWorld {
 export async function simWorld(): Promise<SimWorld> {
   const sim = await createSimulator({ rootKeyPair: 'test', receiptDelays: { delivery: 0, read: 30 } });
   const trust = useSimulatorTrust({ rootPublicKey: sim.rootPublicKey, mediaCa: sim.mediaCa });
-  const { blobs, cleanup } = await tempBlobStore();
+  const { blobs, dir, cleanup } = await tempBlobStore();
   return {
     sim,
     blobs,
+    blobDir: dir,
     keyring: new Keyring([{ id: 'k0', key: randomBytes(32) }]),
     trust,
     close: async () => {
@@ -46,24 +49,41 @@ export interface SimWorker {
   manager: SessionManager;
   history: HistoryStore;
   outbox: EventOutbox;
+  /** The outbox journal's folder (nothing is delivered from it: the gateway URL goes nowhere). */
+  outboxDir: string;
   events: NewWorkerEvent[];
   close(): Promise<void>;
 }
 
-export async function simWorker(world: SimWorld, workerId = 'w1'): Promise<SimWorker> {
+export interface SimWorkerOptions {
+  /** Another BlobStore than the world's (e.g. a copy taken at some instant). */
+  blobs?: BlobStore;
+  /** Called synchronously right before a session's frame reaches the wire. */
+  onFrameWrite?: (sessionId: string, bytes: number) => void;
+}
+
+export async function simWorker(world: SimWorld, workerId = 'w1', options: SimWorkerOptions = {}): Promise<SimWorker> {
+  const blobs = options.blobs ?? world.blobs;
   // WAGATE_TEST_LOG=debug shows the worker's and Baileys' logs while debugging a scenario.
   const level = process.env['WAGATE_TEST_LOG'];
   const logger = level === undefined ? silentLogger() : createLogger(level, workerId);
   const dir = await mkdtemp(join(tmpdir(), `wagate-${workerId}-`));
   const outbox = new EventOutbox({ dir, gatewayUrl: 'http://127.0.0.1:9', workerToken: 't', workerId });
-  const history = new HistoryStore({ blobs: world.blobs, keyring: world.keyring, flushIntervalMs: 50 });
+  const history = new HistoryStore({ blobs, keyring: world.keyring, flushIntervalMs: 50 });
   const events: NewWorkerEvent[] = [];
   const manager = new SessionManager({
     workerId,
     maxSessions: 10,
-    blobs: world.blobs,
+    blobs,
     keyring: world.keyring,
-    connector: new BaileysConnector({ waWebSocketUrl: world.sim.url, mediaTrust: world.trust, logger, connectTimeoutMs: 5000, defaultQueryTimeoutMs: 5000 }),
+    connector: new BaileysConnector({
+      waWebSocketUrl: world.sim.url,
+      mediaTrust: world.trust,
+      logger,
+      connectTimeoutMs: 5000,
+      defaultQueryTimeoutMs: 5000,
+      ...(options.onFrameWrite === undefined ? {} : { onFrameWrite: options.onFrameWrite }),
+    }),
     history,
     events: {
       publish: async (batch) => {
@@ -80,6 +100,7 @@ export async function simWorker(world: SimWorld, workerId = 'w1'): Promise<SimWo
     manager,
     history,
     outbox,
+    outboxDir: dir,
     events,
     close: async () => {
       await manager.close();
@@ -119,8 +140,8 @@ export function useSimWorldPerTest() {
       if (!current) throw new Error('the world exists only inside a test');
       return current;
     },
-    async worker(id = 'w1'): Promise<SimWorker> {
-      const w = await simWorker(kit.world, id);
+    async worker(id = 'w1', options: SimWorkerOptions = {}): Promise<SimWorker> {
+      const w = await simWorker(kit.world, id, options);
       started.push(w);
       return w;
     },

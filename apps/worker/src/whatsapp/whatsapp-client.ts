@@ -122,7 +122,7 @@ export interface WhatsAppClientEvents {
   /** The socket is gone; this client is dead and a new one is needed to reconnect. */
   close: (info: CloseInfo) => void;
   /** New messages: `live` when received while online, `history` for offline catch-up (both are announced). */
-  messages: (messages: WhatsAppMessage[], kind: 'live' | 'history') => void;
+  messages: (messages: WhatsAppMessage[], kind: 'live' | 'history') => void | Promise<void>;
   /** Delivery/read progress of messages (own messages mostly). */
   status: (updates: MessageStatusUpdate[]) => void;
 }
@@ -132,7 +132,11 @@ export interface WhatsAppClient {
   on<E extends keyof WhatsAppClientEvents>(event: E, listener: WhatsAppClientEvents[E]): void;
   /** Pairing by phone number instead of QR; resolves with the 8-character code to type on the phone. */
   requestPairingCode(phoneNumber: string): Promise<string>;
-  send(message: OutgoingMessage): Promise<SentMessage>;
+  /**
+   * Resolves once the message is on the wire (not merely queued) and the state it was encrypted
+   * with is stored. `messageId` fixes the stanza id (a retried send keeps its id).
+   */
+  send(message: OutgoingMessage, options?: { messageId?: string }): Promise<SentMessage>;
   /** Downloads and decrypts the media of a message we hold (from its engine payload). */
   downloadMedia(message: WhatsAppMessage): Promise<Buffer>;
   /** Unlinks the device; the socket then closes with 401. */

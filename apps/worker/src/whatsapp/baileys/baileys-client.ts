@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Browsers, downloadMediaMessage, makeWASocket } from 'baileys';
-import type { SocketConfig, WASocket } from 'baileys';
+import { Browsers, DEFAULT_CONNECTION_CONFIG, downloadMediaMessage, makeWASocket } from 'baileys';
+import type { BaileysEventMap, SocketConfig, WASocket } from 'baileys';
 import type { Logger } from '../../logger.js';
 import type {
   WhatsAppMessage,
@@ -19,6 +19,8 @@ import { routeConsoleToLogger } from './console-route.js';
 import type { MediaTrust } from './sandbox-trust.js';
 import { GroupCache, groupsAndContacts } from './groups-contacts.js';
 import { ChatAliases, decodeRaw, mapMessage, mapReceipts, mapUpdates, statusesFromUpsert } from './message-mapping.js';
+import { FrameGate } from './frame-gate.js';
+import type { RawSend } from './frame-gate.js';
 import { toContent, toJid, toSendOptions } from './send-message.js';
 
 export interface BaileysConnectorOptions {
@@ -33,7 +35,21 @@ export interface BaileysConnectorOptions {
   connectTimeoutMs?: number;
   /** Per-query timeout; Baileys' default is 60 s. */
   defaultQueryTimeoutMs?: number;
+  /** Longest a frame waits for incoming messages to be journaled (FrameGate). */
+  journalWaitMs?: number;
+  /** Test hook: called synchronously right before a frame of this session reaches the wire. */
+  onFrameWrite?: (sessionId: string, bytes: number) => void;
 }
+
+/** The part of the `ws` WebSocket under Baileys' client that the FrameGate takes over. */
+interface GatedSocket {
+  send: RawSend;
+  close(code?: number, reason?: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** Longest a closing socket waits for frames still held by the gate (Baileys' logout frame). */
+const CLOSE_DRAIN_MS = 3000;
 
 /** Opens Baileys sockets; one `connect` = one `makeWASocket`. */
 export class BaileysConnector implements WhatsAppConnector {
@@ -63,6 +79,7 @@ class BaileysClient implements WhatsAppClient {
   readonly #getMessageRaw: ConnectOptions['getMessageRaw'];
   readonly #mediaTrust: BaileysConnectorOptions['mediaTrust'];
   readonly #gc: ReturnType<typeof groupsAndContacts>;
+  readonly #gate: FrameGate;
   #closed = false;
   #ending = false;
 
@@ -91,6 +108,23 @@ class BaileysClient implements WhatsAppClient {
           }),
       ...(connector.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: connector.connectTimeoutMs }),
       ...(connector.defaultQueryTimeoutMs === undefined ? {} : { defaultQueryTimeoutMs: connector.defaultQueryTimeoutMs }),
+      // Counts decrypted messages for the gate: their receipts wait until they are journaled.
+      makeSignalRepository: (auth, logger, pnToLid) => {
+        const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(auth, logger, pnToLid);
+        return {
+          ...repository,
+          decryptMessage: async (args) => {
+            const plain = await repository.decryptMessage(args);
+            this.#gate.decrypted();
+            return plain;
+          },
+          decryptGroupMessage: async (args) => {
+            const plain = await repository.decryptGroupMessage(args);
+            this.#gate.decrypted();
+            return plain;
+          },
+        };
+      },
       getMessage: async (key) => {
         if (key.id == null || key.remoteJid == null) return undefined;
         const raw = await this.#getMessageRaw(this.#aliases.resolve(key.remoteJid).chatId, key.id);
@@ -99,7 +133,61 @@ class BaileysClient implements WhatsAppClient {
       cachedGroupMetadata: async (jid) => this.#groups.get(jid),
     });
     this.#gc = groupsAndContacts(this.#sock, this.#groups);
+    this.#gate = this.#installGate(options, connector);
     this.#wire();
+  }
+
+  /**
+   * Puts the FrameGate between Baileys and the wire (see frame-gate.ts): every frame waits until the
+   * session's stored state covers it and every incoming message seen before it is journaled.
+   */
+  #installGate(options: ConnectOptions, connector: BaileysConnectorOptions): FrameGate {
+    // Baileys keeps the `ws` socket in a protected field and created it (connect()) inside
+    // makeWASocket; its own send() calls `socket.send(bytes, cb)`, which is what we take over.
+    const client = this.#sock.ws as unknown as { socket: GatedSocket | null };
+    const socket = client.socket;
+    if (socket === null) throw new Error('Baileys did not open its WebSocket.');
+    const write: RawSend = socket.send.bind(socket);
+    const close = socket.close.bind(socket);
+    const gate = new FrameGate(write, {
+      flushState: () => options.auth.flush(),
+      logger: options.logger,
+      ...(connector.journalWaitMs === undefined ? {} : { journalWaitMs: connector.journalWaitMs }),
+      ...(connector.onFrameWrite === undefined ? {} : { onWrite: (bytes: number) => connector.onFrameWrite?.(options.sessionId, bytes) }),
+    });
+    socket.send = (data, cb) => gate.send(data, cb);
+    // Baileys' logout sends its last frame and closes at once: that frame still goes first.
+    socket.close = (code, reason) => {
+      void gate.drainedWithin(CLOSE_DRAIN_MS).finally(() => close(code, reason));
+    };
+    socket.once('close', () => gate.close('the WhatsApp socket closed'));
+    return gate;
+  }
+
+  #onUpsert({ messages, type }: BaileysEventMap['messages.upsert']): void {
+    const self = { id: this.#sock.user?.id };
+    const mapped = messages.map((m) => mapMessage(m, this.#aliases, self)).filter((m) => m !== null);
+    // Journaled (or nothing to journal): the receipts the gate holds for them may go.
+    // Baileys decrypts and announces one message at a time (its message mutex), so what was
+    // decrypted up to now is this message and those announced before it.
+    const covers = this.#gate.decrypts;
+    if (mapped.length === 0) return this.#gate.journaled(covers);
+    // Journaled: the receipts the gate holds for them may go.
+    void this.#announce(mapped, type === 'notify' ? 'live' : 'history').finally(() => this.#gate.journaled(covers));
+  }
+
+  /** Hands messages to every listener and resolves when each has finished with them (journaled). */
+  async #announce(messages: WhatsAppMessage[], kind: 'live' | 'history'): Promise<void> {
+    const listeners = this.#events.listeners('messages') as WhatsAppClientEvents['messages'][];
+    await Promise.allSettled(
+      listeners.map(async (listener) => {
+        try {
+          await listener(messages, kind);
+        } catch (error) {
+          this.#log.error({ err: error, event: 'messages' }, 'A WhatsApp client listener threw');
+        }
+      }),
+    );
   }
 
   on<E extends keyof WhatsAppClientEvents>(event: E, listener: WhatsAppClientEvents[E]): void {
@@ -134,10 +222,16 @@ class BaileysClient implements WhatsAppClient {
       }
     });
     ev.on('lid-mapping.update', ({ lid, pn }) => this.#aliases.learn(lid, pn));
-    ev.on('messages.upsert', ({ messages, type }) => {
-      const self = { id: this.#sock.user?.id };
-      const mapped = messages.map((m) => mapMessage(m, this.#aliases, self)).filter((m) => m !== null);
-      if (mapped.length > 0) this.#emit('messages', mapped, type === 'notify' ? 'live' : 'history');
+    // New messages are taken as Baileys emits them, before its event buffer: while buffering (the
+    // first connection waits up to 20 s for history, offline catch-up until it ends) the buffered
+    // copy reaches listeners only at the flush, and the receipts the gate holds must not wait that long.
+    const emit = ev.emit.bind(ev);
+    ev.emit = <T extends keyof BaileysEventMap>(event: T, arg: BaileysEventMap[T]): boolean => {
+      if (event === 'messages.upsert') this.#onUpsert(arg as BaileysEventMap['messages.upsert']);
+      return emit(event, arg);
+    };
+    ev.on('messages.upsert', ({ messages }) => {
+      // The messages themselves were announced at emit time; statuses folded into them are read here.
       const statuses = statusesFromUpsert(messages, this.#aliases);
       if (statuses.length > 0) this.#emit('status', statuses);
     });
@@ -181,10 +275,13 @@ class BaileysClient implements WhatsAppClient {
     return this.#sock.requestPairingCode(digits);
   }
 
-  async send(message: OutgoingMessage): Promise<SentMessage> {
+  async send(message: OutgoingMessage, options: { messageId?: string } = {}): Promise<SentMessage> {
     const jid = toJid(message.to);
-    const sent = await this.#sock.sendMessage(jid, toContent(message, jid), await toSendOptions(message, jid, this.#getMessageRaw));
+    const sendOptions = { ...(await toSendOptions(message, jid, this.#getMessageRaw)), ...(options.messageId === undefined ? {} : { messageId: options.messageId }) };
+    const sent = await this.#sock.sendMessage(jid, toContent(message, jid), sendOptions);
     if (sent === undefined) throw new Error('Baileys did not return the sent message.');
+    // Baileys resolves once the frame is queued at the gate; ours resolves once it is on the wire.
+    await this.#gate.drained();
     let mapped = mapMessage(sent, this.#aliases, { id: this.#sock.user?.id });
     // Edits and deletes go out as protocol messages, which mapMessage skips as "no content"; the
     // send still happened, so answer with the stanza's id and what it did.

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { FrameDiscardedError, FrameGate } from './frame-gate.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** A raw socket that records what reached it, answering each write at once (or with `fail`). */
+function wire(fail?: Error) {
+  const written: string[] = [];
+  const send = (data: Buffer, cb: (error?: Error | null) => void) => {
+    written.push(data.toString());
+    queueMicrotask(() => cb(fail ?? null));
+  };
+  return { written, send };
+}
+
+/** A state store whose flushes the test releases by hand. */
+function manualFlush() {
+  const pending: (() => void)[] = [];
+  let failures = 0;
+  return {
+    flushState: () =>
+      new Promise<void>((resolve, reject) => {
+        if (failures > 0) {
+          failures--;
+          reject(new Error('store away'));
+          return;
+        }
+        pending.push(resolve);
+      }),
+    release: () => pending.splice(0).forEach((r) => r()),
+    failNext: (n: number) => (failures = n),
+  };
+}
+
+describe('FrameGate', () => {
+  it('tells the sender "written" at once but holds the frame until the state flush that follows it', async () => {
+    const w = wire();
+    const store = manualFlush();
+    const gate = new FrameGate(w.send, { flushState: store.flushState });
+    let acknowledged = false;
+    gate.send(Buffer.from('a'), () => (acknowledged = true));
+    expect(acknowledged).toBe(true);
+    await tick();
+    expect(w.written).toEqual([]);
+    store.release();
+    await gate.drained();
+    expect(w.written).toEqual(['a']);
+  });
+
+  it('keeps frames in order across rounds and resolves drained only once they are written', async () => {
+    const w = wire();
+    const store = manualFlush();
+    const gate = new FrameGate(w.send, { flushState: store.flushState });
+    gate.send(Buffer.from('1'));
+    await tick();
+    gate.send(Buffer.from('2'));
+    gate.send(Buffer.from('3'));
+    let drained = false;
+    const done = gate.drained().then(() => (drained = true));
+    store.release(); // round 1: frame 1
+    await tick();
+    await tick();
+    expect(w.written).toEqual(['1']);
+    expect(drained).toBe(false);
+    store.release(); // round 2: frames 2 and 3
+    await done;
+    expect(w.written).toEqual(['1', '2', '3']);
+    expect(gate.stats.framesWritten).toBe(3);
+  });
+
+  it('holds frames while a decrypted message is not journaled, and lets them go once it is', async () => {
+    const w = wire();
+    const gate = new FrameGate(w.send, { flushState: async () => undefined });
+    gate.decrypted();
+    const covers = gate.decrypts;
+    gate.send(Buffer.from('receipt'));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(w.written).toEqual([]);
+    gate.journaled(covers);
+    await gate.drained();
+    expect(w.written).toEqual(['receipt']);
+  });
+
+  it('releases frames after the journal wait bound and says so in its stats', async () => {
+    const w = wire();
+    const gate = new FrameGate(w.send, { flushState: async () => undefined, journalWaitMs: 20 });
+    gate.decrypted(); // never journaled
+    gate.send(Buffer.from('x'));
+    await gate.drained();
+    expect(w.written).toEqual(['x']);
+    expect(gate.stats.journalWaitTimeouts).toBe(1);
+  });
+
+  it('retries a failed state flush instead of writing frames whose state may be lost', async () => {
+    const w = wire();
+    const store = manualFlush();
+    store.failNext(2);
+    const gate = new FrameGate(w.send, { flushState: store.flushState, retryDelayMs: 5 });
+    gate.send(Buffer.from('f'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(w.written).toEqual([]);
+    expect(gate.stats.flushRetries).toBe(2);
+    store.release();
+    await gate.drained();
+    expect(w.written).toEqual(['f']);
+  });
+
+  it('drops held frames when the socket closes: drained rejects, later sends fail, close waits within a bound', async () => {
+    const w = wire();
+    const store = manualFlush();
+    const gate = new FrameGate(w.send, { flushState: store.flushState });
+    gate.send(Buffer.from('lost'));
+    const drained = gate.drained();
+    await gate.drainedWithin(10); // gives up without throwing
+    gate.close('socket closed');
+    await expect(drained).rejects.toBeInstanceOf(FrameDiscardedError);
+    let error: unknown;
+    gate.send(Buffer.from('late'), (e) => (error = e));
+    expect(error).toBeInstanceOf(FrameDiscardedError);
+    store.release();
+    await tick();
+    expect(w.written).toEqual([]);
+  });
+
+  it('closes when the socket reports a failed write', async () => {
+    const w = wire(new Error('EPIPE'));
+    const gate = new FrameGate(w.send, { flushState: async () => undefined });
+    gate.send(Buffer.from('a'));
+    const drained = gate.drained();
+    await expect(drained).rejects.toThrow(/EPIPE/);
+  });
+});

@@ -1,0 +1,216 @@
+import type { Logger } from '../../logger.js';
+
+/** The underlying socket's send, as `ws` has it: the callback fires once the bytes are written. */
+export type RawSend = (data: Buffer, cb: (error?: Error | null) => void) => void;
+
+export interface FrameGateOptions {
+  /** Resolves once every state change made so far (Signal keys, creds) is stored. */
+  flushState: () => Promise<void>;
+  /**
+   * Longest a frame waits for decrypted messages to be journaled: a safety bound (a decrypt that is
+   * never announced would otherwise hold the socket), not a timing the gate relies on.
+   */
+  journalWaitMs?: number;
+  /** Pause before retrying a state flush that failed (the store is away). */
+  retryDelayMs?: number;
+  logger?: Logger;
+  /** Test hook: called synchronously right before each frame is written. */
+  onWrite?: (bytes: number) => void;
+}
+
+export interface FrameGateStats {
+  framesWritten: number;
+  /** Rounds that released frames after `journalWaitMs` with decrypted messages still unjournaled. */
+  journalWaitTimeouts: number;
+  /** Rounds that waited for a state flush to be retried. */
+  flushRetries: number;
+}
+
+interface QueuedFrame {
+  seq: number;
+  data: Buffer;
+}
+
+interface DrainWaiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class FrameDiscardedError extends Error {
+  constructor(reason: string) {
+    super(`Frames were not written: ${reason}`);
+    this.name = 'FrameDiscardedError';
+  }
+}
+
+/**
+ * Write-ahead at the WhatsApp socket: a frame reaches the wire only after everything it depends on
+ * is durable. Baileys commits Signal key changes after it hands the message to the socket
+ * (`relayMessage` runs `sendNode` inside its key transaction) and sends the delivery receipt of an
+ * incoming message before it announces the message. A worker killed in either window leaves a
+ * peer that holds what we lost: a ratchet step the stored keys never took (every later message
+ * of that pair fails to decrypt after failover) or a message WhatsApp will not deliver again.
+ *
+ * So every frame is queued and the caller is told it was written at once (Baileys must go on to
+ * commit and to announce, which is what the frame waits for). A pump then takes the queued frames,
+ * waits until the state store has flushed (covering the commit that followed the send) and until
+ * every message decrypted before those frames is journaled, and writes them in order. `drained`
+ * tells a sender when its frames really left. Frames keep their order: the noise cipher numbers
+ * them, so one out of place would break the connection.
+ */
+export class FrameGate {
+  readonly stats: FrameGateStats = { framesWritten: 0, journalWaitTimeouts: 0, flushRetries: 0 };
+  readonly #write: RawSend;
+  readonly #o: Required<Pick<FrameGateOptions, 'journalWaitMs' | 'retryDelayMs'>> & FrameGateOptions;
+  #queue: QueuedFrame[] = [];
+  #seq = 0;
+  #written = 0;
+  #waiters: DrainWaiter[] = [];
+  /** Messages decrypted so far, and how many of those are journaled (Baileys decrypts one at a time). */
+  #decrypts = 0;
+  #journaled = 0;
+  #journalWaiters: { upTo: number; resolve: () => void }[] = [];
+  #pumping = false;
+  #closed: FrameDiscardedError | null = null;
+
+  constructor(write: RawSend, options: FrameGateOptions) {
+    this.#write = write;
+    this.#o = { journalWaitMs: 10_000, retryDelayMs: 200, ...options };
+  }
+
+  /** Queues a frame; the callback reports it written (see the class comment for why at once). */
+  send(data: Buffer, cb?: (error?: Error | null) => void): void {
+    if (this.#closed !== null) {
+      cb?.(this.#closed);
+      return;
+    }
+    this.#queue.push({ seq: ++this.#seq, data });
+    cb?.();
+    this.#schedule();
+  }
+
+  /** A message was decrypted: its receipt, and every frame after it, wait until it is journaled. */
+  decrypted(): void {
+    this.#decrypts++;
+  }
+
+  /** How many messages were decrypted so far (what a journaling that starts now covers). */
+  get decrypts(): number {
+    return this.#decrypts;
+  }
+
+  /** The first `upTo` decrypted messages are journaled (or were never going to be). */
+  journaled(upTo: number): void {
+    if (upTo <= this.#journaled) return;
+    this.#journaled = upTo;
+    const still: { upTo: number; resolve: () => void }[] = [];
+    for (const w of this.#journalWaiters) {
+      if (w.upTo <= upTo) w.resolve();
+      else still.push(w);
+    }
+    this.#journalWaiters = still;
+  }
+
+  /** Resolves when every frame queued so far is written; rejects if they were discarded. */
+  drained(): Promise<void> {
+    const seq = this.#seq;
+    if (this.#written >= seq) return Promise.resolve();
+    if (this.#closed !== null) return Promise.reject(this.#closed);
+    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+  }
+
+  /** Like `drained`, but never rejects and gives up after `ms` (before closing the socket). */
+  async drainedWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drained().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /** The socket is gone: frames still queued are dropped and their senders told. */
+  close(reason: string): void {
+    if (this.#closed !== null) return;
+    this.#closed = new FrameDiscardedError(reason);
+    this.#queue = [];
+    this.journaled(this.#decrypts);
+    for (const w of this.#waiters.splice(0)) w.reject(this.#closed);
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    // After the current tick's promise jobs: Baileys' key commit runs right after its send resolves.
+    setImmediate(() => void this.#pump());
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#closed === null) {
+        const batch = this.#queue.splice(0);
+        await Promise.all([this.#flushState(), this.#awaitJournal(this.#decrypts)]);
+        if (this.#closed !== null) return;
+        for (const frame of batch) {
+          this.#o.onWrite?.(frame.data.length);
+          this.#write(frame.data, (error) => this.#onWritten(frame.seq, error));
+        }
+      }
+    } finally {
+      this.#pumping = false;
+      if (this.#queue.length > 0 && this.#closed === null) this.#schedule();
+    }
+  }
+
+  async #flushState(): Promise<void> {
+    for (;;) {
+      try {
+        await this.#o.flushState();
+        return;
+      } catch (error) {
+        // Writing now would let a peer hold state we may lose: wait for the store instead. A
+        // session whose store is fenced is being stopped, which closes this gate.
+        if (this.#closed !== null) return;
+        this.stats.flushRetries++;
+        this.#o.logger?.warn({ err: error }, 'State flush before a WhatsApp frame failed; holding the frame');
+        await new Promise((r) => setTimeout(r, this.#o.retryDelayMs));
+        if (this.#closed !== null) return;
+      }
+    }
+  }
+
+  async #awaitJournal(upTo: number): Promise<void> {
+    if (this.#journaled >= upTo) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.#o.journalWaitMs);
+    });
+    const done = new Promise<boolean>((resolve) => this.#journalWaiters.push({ upTo, resolve: () => resolve(false) }));
+    const late = await Promise.race([done, timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      this.stats.journalWaitTimeouts++;
+      this.#o.logger?.warn({ waiting: upTo - this.#journaled }, 'Decrypted messages not journaled in time; frames released');
+      this.journaled(upTo);
+    }
+  }
+
+  #onWritten(seq: number, error: Error | null | undefined): void {
+    // `ws` reports success with null.
+    if (error !== undefined && error !== null) {
+      this.close(error.message);
+      return;
+    }
+    this.stats.framesWritten++;
+    this.#written = Math.max(this.#written, seq);
+    if (this.#waiters.length === 0) return;
+    const still: DrainWaiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.seq <= this.#written) w.resolve();
+      else still.push(w);
+    }
+    this.#waiters = still;
+  }
+}
