@@ -1,30 +1,32 @@
 // Issue 11 chaos set-test: the product promise "nothing acknowledged is lost" on real processes
 // (wagate sim, gateway ×2, worker ×3, PostgreSQL, s3rver, and a redis-server of our own) while a
-// worker is killed -9, then a gateway, then Redis restarts. Messages go out through the public API
-// (Idempotency-Key on each, retried with the same key on 5xx/409/connection errors) and come in from
-// virtual phones at the same time. The ledger: every 202 reached its recipient phone, every incoming
-// message reached the webhook receiver at least once (repeats only with the same webhook-id), and
-// wa-sim never saw a session on two sockets at once.
+// worker is killed -9 (and brought back on its disk later, as its StatefulSet would), then a
+// gateway, then Redis restarts empty. Messages go out through the public API (Idempotency-Key on
+// each, retried with the same key on 5xx/409/connection errors) and come in from virtual phones at
+// the same time. The ledger: every 202 reached its recipient phone, every incoming message reached
+// the webhook receiver at least once (repeats only with the same webhook-id), and wa-sim never saw
+// a session on two sockets at once.
 //
-// CHAOS_MESSAGES (each way) defaults to 400; the issue's 2,000 is `CHAOS_MESSAGES=2000`.
-// CHAOS_FAULTS=0 runs the traffic with no faults (baseline); CHAOS_WARM_UP=0 skips the warm-up.
-//
-// Opt-in (CHAOS=1): NOT in `npm test` yet, because the ledger still finds real losses and would
-// fail CI. Measured with 8 sessions × 200 messages each way (2 cores, Nov 2026):
-//   - found and fixed: the worker dropped WhatsApp's offline catch-up (messages queued while a
-//     session had no socket) instead of announcing them; a worker kill lost 25/200 incoming messages,
-//     after the fix 1/200 (apps/worker/src/sessions/session-runtime.ts);
-//   - all three faults after that fix: 3/196 sends and 3/200 incoming lost (before: 3 and 38), and
-//     4 sends never acknowledged within 60 s (an Idempotency-Key claimed by the killed gateway stays
-//     "in progress" until its 24 h TTL, so retries with that key answer 409);
-//   - still open: after a kill -9 failover, 2–3 acknowledged sends to the moved sessions' customers
-//     (the first ones the new worker sends) and ~1 incoming never arrive: the new worker logs libsignal
-//     "No matching sessions" / "Bad MAC" for the pair, i.e. its Signal state diverged from the
-//     phone's across the move, and the retry-receipt exchange does not repair it;
-//   - with no faults (CHAOS_FAULTS=0) and the warm-up: 0 lost; with no warm-up either
-//     (CHAOS_WARM_UP=0): 7/200 sends lost when both sides of a pair open a Signal session at once.
-// Webhook repeats always carried one webhook-id, and wa-sim never saw two sockets for a session.
-// Once the Signal divergence is fixed, drop the CHAOS gate so the test runs in CI.
+// CHAOS_MESSAGES (each way, default 2,000), CHAOS_SESSIONS (8); CHAOS_FAULTS=0 runs the traffic
+// with no faults (baseline); CHAOS_STEPS=worker,gateway,redis picks faults; CHAOS_WARM_UP=0 skips
+// the warm-up. History of what it found (8 sessions, 2 cores, Nov 2026):
+//   - the worker dropped WhatsApp's offline catch-up instead of announcing it (25/200 incoming
+//     lost per worker kill); fixed in session-runtime.ts;
+//   - Baileys sends a message's receipt before it announces it, so a kill between the two lost
+//     the message for good (~1/200 incoming per kill); fixed by the FrameGate (frame-gate.ts), which
+//     also holds every frame until the Signal state it was encrypted with is stored;
+//   - a killed worker's journal of events was refused when it came back (its sessions had moved
+//     to a newer epoch); the gateway now takes late message.* events of an epoch the worker held;
+//   - a send retried after its worker died went out twice under two ids; the stanza id now comes
+//     from the Idempotency-Key, and a redelivered message keeps its event id.
+// Measured after those fixes at 2,000 each way with all three faults (two runs): incoming 0 lost
+// and 1 lost, no split webhook ids, no overlapping sockets; outgoing 25 and 32 lost (1.3–1.6 %),
+// all to the customers of the sessions that moved off the killed worker, with 172–223 retry
+// receipts from phones: right after the restore the new worker's Signal sessions with those
+// customers do not match the phones' (both directions fail at first; the pairs heal once a phone
+// starts a new session). Worker kill alone at 300 each way: 0 lost both ways. Not yet found why
+// the restored sessions differ (the FrameGate guarantees every frame's state is stored first),
+// so the test stays opt-in (CHAOS=1) until it balances; see issue 11's notes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -34,9 +36,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, expectStatus, inboxIds, linkSessions, routes, simConnections, startFleet, until, type Fleet, type LinkedSession } from '../e2e/support/failover-fleet.js';
 import { freePort } from '../e2e/support/processes.js';
 
-const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 400);
+const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 2000);
 const SESSIONS = Number(process.env.CHAOS_SESSIONS ?? 8);
-const LANES = 8;
+const LANES = Number(process.env.CHAOS_LANES ?? 16);
 const timings = { heartbeatMs: 1000, leaseMs: 4000, offlineMs: 5000 };
 
 // Redis of our own -----------------------------------------------------------------------------
@@ -202,6 +204,7 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
     let outRetries = 0;
     let inRetries = 0;
     const chaosLog: string[] = [];
+    let killed: { output(): string } | undefined;
     const mark = (what: string) => chaosLog.push(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
 
     let nextOut = 0;
@@ -251,8 +254,16 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
       const counts = await routes(fleet);
       const held = (id: string) => [...counts.values()].filter((r) => r.workerId === id).length;
       const victim = [...fleet.workers].sort((a, b) => held(b.id) - held(a.id))[0]!;
-      if (steps.has('worker')) await victim.proc.stop('SIGKILL');
-      if (steps.has('worker')) mark(`kill -9 ${victim.id} (${held(victim.id)} sessions)`);
+      if (steps.has('worker')) {
+        killed = victim.proc;
+        await victim.proc.stop('SIGKILL');
+        mark(`kill -9 ${victim.id} (${held(victim.id)} sessions)`);
+        // Its sessions move; then it comes back on its own disk and delivers what its journal held.
+        await until(async () => [...(await routes(fleet)).values()].every((r) => r.workerId !== victim.id && r.status === 'CONNECTED'), 'the victim\'s sessions connected elsewhere', 120_000, 250);
+        mark(`${victim.id}'s sessions connected on the other workers`);
+        await victim.restart();
+        mark(`${victim.id} started again on its data folder`);
+      }
       await until(async () => progress() >= 0.45, '45% of the traffic', 180_000, 50);
       if (steps.has('gateway')) await fleet.gatewayProcs[0]!.stop('SIGKILL');
       if (steps.has('gateway')) mark('kill -9 gateway 0 (the liveness leader)');
@@ -294,6 +305,7 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
       const splitDuplicates = [...idsPerMessage.entries()].filter(([, ids]) => ids.size > 1);
       const repeats = receiver.deliveries.length - idsPerMessage.size;
       const overlap = await simConnections(fleet);
+      const { retries } = await expectStatus<{ retries: { companionRetries: number; phoneRetries: number } }>(200, fleet.simControl, 'GET', '/stats', {});
 
       process.stdout.write(
         [
@@ -303,6 +315,7 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
           `  in:  ${incoming.size} acknowledged by the sandbox, ${incoming.size - lostIn.length} at the webhook receiver, ${lostIn.length} lost, ${unackedIn} never acknowledged, ${inRetries} retries`,
           `  webhooks: ${receiver.deliveries.length} deliveries of ${idsPerMessage.size} messages, ${repeats} repeats, ${splitDuplicates.length} messages under two webhook-ids`,
           `  sockets: ${overlap.connections.length} connections, neverOverlapped=${overlap.neverOverlapped}`,
+          `  decryption retries asked: ${retries.companionRetries} by workers, ${retries.phoneRetries} by phones`,
           '',
         ].join('\n'),
       );
@@ -320,10 +333,15 @@ describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost w
     } catch (error) {
       // Every process's whole output, for finding the cause; the tail goes to stdout.
       const dir = await mkdtemp(join(tmpdir(), 'wagate-chaos-logs-'));
-      const procs = { sim: fleet.sim, ...Object.fromEntries(fleet.gatewayProcs.map((p, i) => [`gateway-${i}`, p])), ...Object.fromEntries(fleet.workers.map((w) => [w.id, w.proc])) };
+      const procs = {
+        sim: fleet.sim,
+        ...Object.fromEntries(fleet.gatewayProcs.map((p, i) => [`gateway-${i}`, p])),
+        ...Object.fromEntries(fleet.workers.map((w) => [w.id, w.proc])),
+        ...(killed === undefined ? {} : { 'killed-worker': killed }),
+      };
       for (const [name, p] of Object.entries(procs)) await writeFile(join(dir, `${name}.log`), p.output());
       process.stdout.write(`${chaosLog.join('\n')}\nfull process logs in ${dir}\n${fleet.dump()}\n`);
       throw error;
     }
-  }, 420_000);
+  }, 600_000);
 });

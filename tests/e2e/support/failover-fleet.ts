@@ -81,8 +81,14 @@ export async function partitionableProxy(targetPorts: number[]): Promise<{ port:
 export interface FleetWorker {
   id: string;
   port: number;
+  /** The current process (replaced by `restart`). */
   proc: RunningProcess;
   link: Partition;
+  /**
+   * Starts the worker again with the same id, port and data folder, as a Kubernetes StatefulSet
+   * brings a killed pod back on its volume; resolves once it answers /health.
+   */
+  restart(): Promise<void>;
 }
 
 export interface Fleet {
@@ -212,7 +218,7 @@ export async function startFleet(options: { gateways: number; workers: number; t
       const link = await partitionableProxy([...gatewayPorts.slice(first), ...gatewayPorts.slice(0, first)]);
       proxies.push(link);
       const id = `fleet-worker-${i}`;
-      const proc = startCli(['worker'], {
+      const env = {
         ...secrets,
         ...objects,
         PACER_MIN_INTERVAL_MS: '0',
@@ -226,9 +232,22 @@ export async function startFleet(options: { gateways: number; workers: number; t
         WA_NETWORK: 'sandbox',
         WA_SIM_URL: `ws://127.0.0.1:${simPort}/ws/chat`,
         WA_SIM_DIR: join(dir, 'sim-data', 'sim'),
-      });
+      };
+      const proc = startCli(['worker'], env);
       procs.push(proc);
-      workers.push({ id, port, proc, link });
+      const worker: FleetWorker = {
+        id,
+        port,
+        proc,
+        link,
+        async restart() {
+          const again = startCli(['worker'], env);
+          procs.push(again);
+          worker.proc = again;
+          await waitForHttp(`http://127.0.0.1:${port}/health`, again, 120_000);
+        },
+      };
+      workers.push(worker);
     }
     await Promise.all(workers.map((w) => waitForHttp(`http://127.0.0.1:${w.port}/health`, w.proc, 120_000)));
     await until(async () => {
