@@ -47,7 +47,15 @@ export class FsBlobStore implements BlobStore {
       try {
         await mkdir(path.dirname(target), { recursive: true });
         if (body instanceof Readable) {
-          await pipeline(withHeader(header, body), createWriteStream(temp, { flags: 'wx', flush: true }));
+          const out = createWriteStream(temp, { flags: 'wx', flush: true });
+          try {
+            await pipeline(withHeader(header, body), out);
+          } catch (error) {
+            // A source that fails at once rejects the pipeline before the file is even open; the
+            // stream then opens and closes it later, so the clean-up below must wait for that.
+            if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+            throw error;
+          }
         } else {
           await writeFile(temp, Buffer.concat([header, toBuffer(body)]), { flag: 'wx', flush: true });
         }
