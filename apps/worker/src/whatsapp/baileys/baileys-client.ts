@@ -35,8 +35,6 @@ export interface BaileysConnectorOptions {
   connectTimeoutMs?: number;
   /** Per-query timeout; Baileys' default is 60 s. */
   defaultQueryTimeoutMs?: number;
-  /** Longest a frame waits for incoming messages to be journaled (FrameGate). */
-  journalWaitMs?: number;
   /** Test hook: called synchronously right before a frame of this session reaches the wire. */
   onFrameWrite?: (sessionId: string, bytes: number) => void;
 }
@@ -161,7 +159,6 @@ class BaileysClient implements WhatsAppClient {
     const gate = new FrameGate(write, {
       flushState: () => options.auth.flush(),
       logger: options.logger,
-      ...(connector.journalWaitMs === undefined ? {} : { journalWaitMs: connector.journalWaitMs }),
       ...(connector.onFrameWrite === undefined ? {} : { onWrite: (bytes: number) => connector.onFrameWrite?.(options.sessionId, bytes) }),
     });
     socket.send = (data, cb) => gate.send(data, cb);

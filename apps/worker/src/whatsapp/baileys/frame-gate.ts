@@ -32,9 +32,32 @@ interface QueuedFrame {
 }
 
 interface DrainWaiter {
-  seq: number;
+  upTo: number;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** Resolves true if `promise` did not settle within `ms` (it is left running either way). */
+async function timedOut(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves the waiters whose mark is at most `upTo`; returns the ones still waiting. */
+function release<W extends { upTo: number; resolve: () => void }>(waiters: W[], upTo: number): W[] {
+  const still: W[] = [];
+  for (const w of waiters) {
+    if (w.upTo <= upTo) w.resolve();
+    else still.push(w);
+  }
+  return still;
 }
 
 export class FrameDiscardedError extends Error {
@@ -104,12 +127,7 @@ export class FrameGate {
   journaled(upTo: number): void {
     if (upTo <= this.#journaled) return;
     this.#journaled = upTo;
-    const still: { upTo: number; resolve: () => void }[] = [];
-    for (const w of this.#journalWaiters) {
-      if (w.upTo <= upTo) w.resolve();
-      else still.push(w);
-    }
-    this.#journalWaiters = still;
+    this.#journalWaiters = release(this.#journalWaiters, upTo);
   }
 
   /** Resolves when every frame queued so far is written; rejects if they were discarded. */
@@ -117,14 +135,12 @@ export class FrameGate {
     const seq = this.#seq;
     if (this.#written >= seq) return Promise.resolve();
     if (this.#closed !== null) return Promise.reject(this.#closed);
-    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+    return new Promise((resolve, reject) => this.#waiters.push({ upTo: seq, resolve, reject }));
   }
 
   /** Like `drained`, but never rejects and gives up after `ms` (before closing the socket). */
   async drainedWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.drained().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-    clearTimeout(timer);
+    await timedOut(this.drained().catch(() => undefined), ms);
   }
 
   /** The socket is gone: frames still queued are dropped and their senders told. */
@@ -134,10 +150,6 @@ export class FrameGate {
     this.#queue = [];
     this.journaled(this.#decrypts);
     for (const w of this.#waiters.splice(0)) w.reject(this.#closed);
-  }
-
-  get queued(): number {
-    return this.#queue.length;
   }
 
   #schedule(): void {
@@ -183,14 +195,8 @@ export class FrameGate {
 
   async #awaitJournal(upTo: number): Promise<void> {
     if (this.#journaled >= upTo) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.#o.journalWaitMs);
-    });
-    const done = new Promise<boolean>((resolve) => this.#journalWaiters.push({ upTo, resolve: () => resolve(false) }));
-    const late = await Promise.race([done, timedOut]);
-    clearTimeout(timer);
-    if (late) {
+    const done = new Promise<void>((resolve) => this.#journalWaiters.push({ upTo, resolve }));
+    if (await timedOut(done, this.#o.journalWaitMs)) {
       this.stats.journalWaitTimeouts++;
       this.#o.logger?.warn({ waiting: upTo - this.#journaled }, 'Decrypted messages not journaled in time; frames released');
       this.journaled(upTo);
@@ -205,12 +211,6 @@ export class FrameGate {
     }
     this.stats.framesWritten++;
     this.#written = Math.max(this.#written, seq);
-    if (this.#waiters.length === 0) return;
-    const still: DrainWaiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.seq <= this.#written) w.resolve();
-      else still.push(w);
-    }
-    this.#waiters = still;
+    if (this.#waiters.length > 0) this.#waiters = release(this.#waiters, this.#written);
   }
 }
