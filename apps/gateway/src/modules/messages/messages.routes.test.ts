@@ -279,6 +279,19 @@ describe('POST /api/v1/messages', () => {
     expect(res.json().code).toBe('SESSION_NOT_CONNECTED');
   });
 
+  it('answers 409 SESSION_NOT_CONNECTED, not 404, when the routed worker does not host the session yet (a move in progress)', async () => {
+    const { NotFoundError } = await import('@wagate/contracts');
+    worker.failNext = new NotFoundError('Session');
+    const res = await send({ to, text: 'moving' }, { idempotencyKey: 'moving-1' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('SESSION_NOT_CONNECTED');
+    // The key is free again: the client's retry sends once the session is up on its new worker.
+    const retried = await send({ to, text: 'moving' }, { idempotencyKey: 'moving-1' });
+    expect(retried.statusCode).toBe(202);
+    expect(worker.sends).toHaveLength(2);
+    expect(worker.sends[0]!.requestId).toBe(worker.sends[1]!.requestId);
+  });
+
   it('passes the rate limiter 429 through with its headers', async () => {
     rateLimited = true;
     const res = await send({ to, text: 'x' });

@@ -29,6 +29,9 @@ import type {
 /** API.md: the same key within 24 h gives the original response. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** What a worker answers (404) for a session it does not host. */
+const SESSION_NOT_HOSTED = new NotFoundError('Session').message;
+
 export interface MessagesServiceOptions<Row extends SessionRecord> {
   sessions: SessionReader<Row>;
   sessionView: SessionViewFn<Row>;
@@ -99,6 +102,22 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
     return route;
   }
 
+  /**
+   * Runs a call on the session's worker. A worker that does not host the session (the routing
+   * already names it but its restore has not arrived, or the session just left it) answers 404
+   * Session: for the client the session exists and is reconnecting, so that is 409
+   * SESSION_NOT_CONNECTED, which it retries, never a 404 that says the session is gone.
+   */
+  async function onWorker<T>(sessionId: string, call: (route: MessageRoute) => Promise<T>): Promise<T> {
+    const route = await routeOf(sessionId);
+    try {
+      return await call(route);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND' && error.message === SESSION_NOT_HOSTED) throw notConnected(sessionId);
+      throw error;
+    }
+  }
+
   /** A worker answers for the session it hosts; a message of another session is not there, but check anyway. */
   function ofSession(message: Message, sessionId: string): Message {
     if (message.sessionId !== sessionId) throw new NotFoundError('Message');
@@ -108,10 +127,11 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
   async function sendNow(caller: ApiKeyCaller, body: SendMessageBody, requestId: string): Promise<Message> {
     const row = await ownSession(caller);
     if (row.status !== 'CONNECTED') throw notConnected(row.id);
-    const route = await routeOf(row.id);
     // Counted only once the send can happen: a 409 or a replay costs the tenant nothing.
-    await limits.consumeMessage(caller);
-    const message = await worker.send(route, body, requestId);
+    const message = await onWorker(row.id, async (route) => {
+      await limits.consumeMessage(caller);
+      return worker.send(route, body, requestId);
+    });
     const base = { userId: caller.userId, sessionId: caller.sessionId, apiKeyId: caller.keyId };
     usage.record({ ...base, metric: 'messages.sent' });
     usage.record({ ...base, metric: `messages.sent.${body.type}` });
@@ -164,29 +184,29 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
 
     async get(caller, messageId) {
       const row = await ownSession(caller);
-      return ofSession(await worker.message(await routeOf(row.id), messageId), row.id);
+      return ofSession(await onWorker(row.id, (route) => worker.message(route, messageId)), row.id);
     },
 
     async list(caller, query) {
       const row = await ownSession(caller);
-      return worker.history(await routeOf(row.id), query);
+      return onWorker(row.id, (route) => worker.history(route, query));
     },
 
     async media(caller, messageId) {
       const row = await ownSession(caller);
-      return worker.media(await routeOf(row.id), messageId);
+      return onWorker(row.id, (route) => worker.media(route, messageId));
     },
 
     async checkContacts(caller, phones) {
       const row = await ownSession(caller);
       if (row.status !== 'CONNECTED') throw notConnected(row.id);
-      return worker.contactsCheck(await routeOf(row.id), phones);
+      return onWorker(row.id, (route) => worker.contactsCheck(route, phones));
     },
 
     async listForUser(caller, sessionId, query) {
       const row = caller.role === 'ADMIN' ? await sessions.findById(sessionId) : await sessions.findOwned(sessionId, caller.userId);
       if (!row) throw new NotFoundError('Session');
-      return worker.history(await routeOf(row.id), query);
+      return onWorker(row.id, (route) => worker.history(route, query));
     },
   };
 }
