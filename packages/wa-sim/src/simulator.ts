@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   /** Port of the HTTPS media host (default 0 = random). */
   mediaPort?: number;
   logger?: Logger;
+  /** Level of the default logger (JSON on stdout) when no `logger` is given; default silent. */
+  logLevel?: string;
 }
 
 export interface CreatePhoneOptions {
@@ -76,7 +78,7 @@ let phoneCounter = 0;
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
-  const logger = options.logger ?? pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
   const pki = createServerPki(resolveRootKeyPair(options.rootKeyPair));
   const core = new SimCore(pki, logger, { delivery: 0, read: 50, ...options.receiptDelays });
   const lidForPn = (pns: string[]): { pn: string; lid: string }[] =>

@@ -174,7 +174,7 @@ export async function startFleet(options: { gateways: number; workers: number; t
   };
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   try {
-    const sim = startCli(['sim'], { DATA_DIR: join(dir, 'sim-data'), SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
+    const sim = startCli(['sim'], { DATA_DIR: join(dir, 'sim-data'), SIM_PORT: String(simPort), LOG_LEVEL: process.env.FLEET_SIM_LOG_LEVEL ?? 'warn' });
     procs.push(sim);
     await waitForOutput(sim, 'trust root and media CA written');
     const admin = { ADMIN_EMAIL: 'admin@failover.test', ADMIN_PASSWORD: 'failover-admin-1' };

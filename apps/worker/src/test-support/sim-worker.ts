@@ -28,7 +28,8 @@ export interface SimWorld {
 }
 
 export async function simWorld(): Promise<SimWorld> {
-  const sim = await createSimulator({ rootKeyPair: 'test', receiptDelays: { delivery: 0, read: 30 } });
+  // SIM_LOG=info prints the simulator's log (failed decrypts, retry receipts, resends) as JSON lines.
+  const sim = await createSimulator({ rootKeyPair: 'test', receiptDelays: { delivery: 0, read: 30 }, ...(process.env.SIM_LOG ? { logLevel: process.env.SIM_LOG } : {}) });
   const trust = useSimulatorTrust({ rootPublicKey: sim.rootPublicKey, mediaCa: sim.mediaCa });
   const { blobs, dir, cleanup } = await tempBlobStore();
   return {

@@ -1,4 +1,5 @@
-import { proto } from 'baileys';
+import { getBinaryNodeChild, proto } from 'baileys';
+import type { BinaryNode } from 'baileys';
 import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator.js';
 import { pairWithQr, useSimulatorPerTest } from '../test-support/companion.js';
@@ -78,6 +79,43 @@ describe('fault injection', () => {
     const sent = await companion.sock.sendMessage(alice.jid, { text: 'retry me' });
     const got = await alice.waitForMessage((m) => m.id === sent?.key.id, 5000);
     expect(got.text).toBe('retry me');
+  });
+
+  it('a phone that fails one message again escalates the retry count and sends its keys, and Baileys starts a new session from them', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion } = await pairWithQr(sim, ctx, owner);
+    const retries: { count: string | undefined; keys: boolean }[] = [];
+    companion.sock.ws.on('CB:receipt,type:retry', (node: BinaryNode) => {
+      retries.push({ count: getBinaryNodeChild(node, 'retry')?.attrs.count, keys: getBinaryNodeChild(node, 'keys') !== undefined });
+    });
+    sim.faults.failDecrypt(alice.phone, 2);
+    const sent = await companion.sock.sendMessage(alice.jid, { text: 'third time' });
+    const got = await alice.waitForMessage((m) => m.id === sent?.key.id, 10_000);
+    expect(got.text).toBe('third time');
+    expect(retries).toEqual([
+      { count: '1', keys: false },
+      { count: '2', keys: true },
+    ]);
+  });
+
+  it('a retry receipt without keys leaves the phone its session: what the companion sends next still decrypts', async () => {
+    const owner = sim.phones.create();
+    const alice = sim.phones.create();
+    const { companion, deviceId } = await pairWithQr(sim, ctx, owner);
+    // The companion starts the session (as a worker sending first does), the phone answers on it.
+    const first = await companion.sock.sendMessage(alice.jid, { text: 'hello' });
+    await alice.waitForMessage((m) => m.id === first?.key.id);
+    // The phone's next message arrives broken: the companion asks again (count 1, no keys), and
+    // goes on sending on its session while the phone answers that retry.
+    sim.faults.corruptDeliveries({ phone: owner.phone, deviceId }, 1);
+    const reply = await alice.sendText(owner.jid, 'broken once');
+    await companion.waitFor(() => (sim.core.decryptStats.companionRetries === 1 ? true : undefined), 5000, 'the retry receipt');
+    const sends = Array.from({ length: 10 }, (_, i) => companion.sock.sendMessage(alice.jid, { text: `meanwhile ${i}` }));
+    await companion.waitFor(() => companion.upserts.flatMap((u) => u.messages).find((m) => m.key.id === reply.id && m.message?.conversation));
+    for (const sent of await Promise.all(sends)) await alice.waitForMessage((m) => m.id === sent?.key.id, 10_000);
+    // None of it failed at the phone: it still had the session those were encrypted on.
+    expect(sim.core.decryptStats.phoneRetries).toBe(0);
   });
 
   it('delivers messages sent while the companion was offline at its next login', async () => {

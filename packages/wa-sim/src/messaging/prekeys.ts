@@ -2,6 +2,7 @@ import { getBinaryNodeChild, getBinaryNodeChildBuffer, getBinaryNodeChildren } f
 import type { BinaryNode } from 'baileys';
 import type { SimCore } from '../core/sim-core.js';
 import type { CompanionDevice } from '../network/device-registry.js';
+import type { PreKeyBundle } from '../network/phone-network.js';
 
 function uint(buf: Uint8Array | undefined): number {
   let n = 0;
@@ -16,6 +17,35 @@ function be(n: number, bytes: number): Buffer {
     n = Math.floor(n / 256);
   }
   return out;
+}
+
+/** `<registration>`: the 4-byte registration id, in key bundles and retry receipts. */
+export function registrationNode(registrationId: number): BinaryNode {
+  return { tag: 'registration', attrs: {}, content: be(registrationId >>> 0, 4) };
+}
+
+/**
+ * A pre-key bundle's key nodes (`type`, `identity`, `skey`, `key`): the content of a `<user>` in an
+ * `encrypt` key answer (after `registration`) and of the `<keys>` a retry receipt carries.
+ */
+export function bundleKeyNodes(bundle: PreKeyBundle): BinaryNode[] {
+  const nodes: BinaryNode[] = [
+    { tag: 'type', attrs: {}, content: Buffer.from([5]) },
+    { tag: 'identity', attrs: {}, content: bundle.identityKey },
+    {
+      tag: 'skey',
+      attrs: {},
+      content: [
+        { tag: 'id', attrs: {}, content: be(bundle.signedPreKey.keyId, 3) },
+        { tag: 'value', attrs: {}, content: bundle.signedPreKey.publicKey },
+        { tag: 'signature', attrs: {}, content: bundle.signedPreKey.signature },
+      ],
+    },
+  ];
+  if (bundle.preKey) {
+    nodes.push({ tag: 'key', attrs: {}, content: [{ tag: 'id', attrs: {}, content: be(bundle.preKey.keyId, 3) }, { tag: 'value', attrs: {}, content: bundle.preKey.publicKey }] });
+  }
+  return nodes;
 }
 
 function readSignedPreKey(node: BinaryNode | undefined): CompanionDevice['signedPreKey'] | undefined {
@@ -57,24 +87,7 @@ export async function handleEncryptIq(core: SimCore, device: CompanionDevice | u
         users.push({ tag: 'user', attrs: { jid }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] });
         continue;
       }
-      const content: BinaryNode[] = [
-        { tag: 'registration', attrs: {}, content: be(bundle.registrationId, 4) },
-        { tag: 'type', attrs: {}, content: Buffer.from([5]) },
-        { tag: 'identity', attrs: {}, content: bundle.identityKey },
-        {
-          tag: 'skey',
-          attrs: {},
-          content: [
-            { tag: 'id', attrs: {}, content: be(bundle.signedPreKey.keyId, 3) },
-            { tag: 'value', attrs: {}, content: bundle.signedPreKey.publicKey },
-            { tag: 'signature', attrs: {}, content: bundle.signedPreKey.signature },
-          ],
-        },
-      ];
-      if (bundle.preKey) {
-        content.push({ tag: 'key', attrs: {}, content: [{ tag: 'id', attrs: {}, content: be(bundle.preKey.keyId, 3) }, { tag: 'value', attrs: {}, content: bundle.preKey.publicKey }] });
-      }
-      users.push({ tag: 'user', attrs: { jid }, content });
+      users.push({ tag: 'user', attrs: { jid }, content: [registrationNode(bundle.registrationId), ...bundleKeyNodes(bundle)] });
     }
     return [{ tag: 'list', attrs: {}, content: users }];
   }

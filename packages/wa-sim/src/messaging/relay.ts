@@ -9,6 +9,7 @@ import { isGroupJid, lidJid, pnJid } from '../network/jids.js';
 import type { ReceiptIntent, ReceiptKind } from '../network/phone-network.js';
 import type { Connection } from '../server/connection.js';
 import type { EncPayload, Envelope } from './envelope.js';
+import { bundleKeyNodes, registrationNode } from './prekeys.js';
 
 function encOf(node: BinaryNode): EncPayload | undefined {
   const type = node.attrs.type;
@@ -165,12 +166,13 @@ export function routeReceipt(core: SimCore, intent: ReceiptIntent, retryNode?: B
     if (intent.group !== undefined) Object.assign(attrs, { from: intent.group, participant: lidJid(fromLid, from.deviceId) });
     else attrs.from = asSent.endsWith('@lid') ? lidJid(fromLid, from.deviceId) : pnJid(from.phone, from.deviceId);
     const retry = intent.retry ?? { count: 1, registrationId: 0 };
-    const regId = Buffer.alloc(4);
-    regId.writeUInt32BE(retry.registrationId >>> 0);
     const content: BinaryNode[] = [
       { tag: 'retry', attrs: { count: String(retry.count), id: intent.messageId, t: now(), v: '1' } },
-      { tag: 'registration', attrs: {}, content: regId },
+      registrationNode(retry.registrationId),
+      // From the second retry on, a fresh bundle: the sender starts a new session from it.
+      ...(retry.keys === undefined ? [] : [{ tag: 'keys', attrs: {}, content: bundleKeyNodes(retry.keys) }]),
     ];
+    core.logger.info({ id: intent.messageId, from, to, count: retry.count, withKeys: retry.keys !== undefined, online: core.liveConnection(to) !== undefined }, 'Retry receipt to a companion');
     core.sendToDevice(to, { tag: 'receipt', attrs, content });
     return;
   }

@@ -21,7 +21,8 @@ export interface ReceiptIntent {
   kind: ReceiptKind;
   /** For groups: the group JID. */
   group?: string;
-  retry?: { count: number; registrationId: number };
+  /** Retry receipts: how many times this device failed the message, and (count > 1) a bundle to start over with. */
+  retry?: { count: number; registrationId: number; keys?: PreKeyBundle };
 }
 
 export interface ReceiptDelays {

@@ -42,6 +42,10 @@ export interface PhoneInit {
 }
 
 const INBOX_LIMIT = 10_000;
+/** Baileys' default maxMsgRetryCount: retries a client asks for one message. */
+const MAX_RETRIES = 5;
+/** Retry counts remembered (oldest forgotten first). */
+const RETRY_MEMORY = 10_000;
 
 type Waiter<T> = { predicate: (entry: T) => boolean; resolve: (entry: T) => void };
 
@@ -245,10 +249,17 @@ export class VirtualPhone {
   /** Answers a retry receipt: new session for that device, then the same message again. */
   async resend(messageId: string, to: DeviceAddress, count: number, bundle?: Parameters<PhoneSignal['repository']['injectE2ESession']>[0]['session']): Promise<void> {
     const entry = this.sent.find((s) => s.id === messageId);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      this.#log.warn({ id: messageId, to }, 'Virtual phone was asked to resend a message it does not have');
+      return;
+    }
     const jid = this.#signalJid(to);
+    this.#log.info({ id: messageId, to, count, withKeys: bundle !== undefined }, 'Virtual phone resends after a retry receipt');
+    // As WhatsApp clients do (Baileys' sendMessagesAgain): keys in the receipt start a new session;
+    // without them the message is encrypted again on the session there is (a new one only if
+    // there is none). Dropping the session here would also drop every session the other device
+    // still sends on, and its next messages would fail at this phone.
     if (bundle !== undefined) await this.signal.repository.injectE2ESession({ jid, session: bundle });
-    else await this.signal.repository.deleteSession([jid]);
     const own = to.phone === this.phone;
     const message = own && !isGroupJid(entry.chat) ? { deviceSentMessage: { destinationJid: entry.chat, message: entry.message } } : entry.message;
     const enc = await this.encryptFor(to, message);
@@ -265,7 +276,7 @@ export class VirtualPhone {
     const group = env.chat.kind === 'group' ? env.chat.jid : undefined;
     if (this.failNextDecrypts > 0) {
       this.failNextDecrypts -= 1;
-      this.#retry(env, 1);
+      await this.#retry(env);
       return;
     }
     let message: proto.IMessage | undefined;
@@ -286,8 +297,8 @@ export class VirtualPhone {
         message = { ...(message ?? {}), ...decoded };
       }
     } catch (err) {
-      this.#log.warn({ err, id: env.id }, 'Virtual phone failed to decrypt, asking for a retry');
-      this.#retry(env, 1);
+      this.#log.warn({ err, id: env.id, from: env.from, types: env.encs.map((e) => e.type) }, 'Virtual phone failed to decrypt, asking for a retry');
+      await this.#retry(env);
       return;
     }
     if (message === undefined) return;
@@ -324,16 +335,33 @@ export class VirtualPhone {
     if (!fromMe) this.#scheduleReceipts(entry, env);
   }
 
-  #retry(env: Envelope, count: number): void {
+  /**
+   * Asks the sender for the message again, as a WhatsApp client does: the count goes up with every
+   * failure of that message, from the second one on with a fresh pre-key bundle (the sender starts
+   * a new session from it), and after MAX_RETRIES the phone gives up on the message.
+   */
+  async #retry(env: Envelope): Promise<void> {
+    const key = `${env.id}|${env.from.phone}:${env.from.deviceId}`;
+    const count = (this.#retries.get(key) ?? 0) + 1;
+    this.#retries.set(key, count);
+    if (this.#retries.size > RETRY_MEMORY) this.#retries.delete(this.#retries.keys().next().value as string);
+    if (count > MAX_RETRIES) {
+      this.#log.warn({ id: env.id, from: env.from }, 'Virtual phone gives up on a message it cannot decrypt');
+      return;
+    }
+    const keys = count > 1 ? await this.signal.takeBundle() : undefined;
     this.net.sendReceipt({
       from: this.address,
       to: env.from,
       messageId: env.id,
       kind: 'retry',
       ...(env.chat.kind === 'group' ? { group: env.chat.jid } : {}),
-      retry: { count, registrationId: this.signal.creds.registrationId },
+      retry: { count, registrationId: this.signal.creds.registrationId, ...(keys === undefined ? {} : { keys }) },
     });
   }
+
+  /** Failed decrypts per message and sender, for the retry count. */
+  readonly #retries = new Map<string, number>();
 
   readonly #envelopes = new Map<string, Envelope>();
 
