@@ -5,3 +5,4 @@ export type { EncryptionKey, PacerConfig, S3Config, WorkerConfig } from './confi
 export { WORKER_API } from './http/index.js';
 export { SessionManager, CapacityError } from './sessions/index.js';
 export type { SessionSnapshot, SessionStatus } from './sessions/index.js';
+export { installTrialDecrypt } from './whatsapp/baileys/index.js';

@@ -10,6 +10,8 @@ const simEnv = z.object({
   SIM_PORT: z.coerce.number().int().min(0).max(65_535).default(7700),
   /** `test` uses the fixed, public test root key: reproducible, and never for anything real. */
   SIM_ROOT_KEY: z.enum(['test', 'random']).default('random'),
+  /** The simulator's own log (JSON lines on stdout): decrypt failures, retries, resends. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
 });
 
 /**
@@ -19,13 +21,17 @@ const simEnv = z.object({
 export async function runSim(env: Record<string, string | undefined>, out: Output): Promise<Closable[]> {
   const parsed = simEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const { SIM_HOST, SIM_PORT, SIM_ROOT_KEY } = parsed.data;
+  const { SIM_HOST, SIM_PORT, SIM_ROOT_KEY, LOG_LEVEL } = parsed.data;
+  // The phones decrypt with Baileys' libsignal, as the worker does: they get the worker's fix of
+  // its session trial (a failed try ruined the open session), as a real handset has no such bug.
+  (await import('@wagate/worker')).installTrialDecrypt();
   const dir = join(dataDirOf(env), 'sim');
   await mkdir(dir, { recursive: true });
   const sim = await createSimulator({
     host: SIM_HOST,
     port: SIM_PORT,
     dataDir: dir,
+    logLevel: LOG_LEVEL,
     ...(SIM_ROOT_KEY === 'test' ? { rootKeyPair: 'test' as const } : {}),
   });
   await writeFile(join(dir, 'root-public-key.b64'), Buffer.from(sim.rootPublicKey).toString('base64') + '\n');

@@ -20,6 +20,7 @@ import type { MediaTrust } from './sandbox-trust.js';
 import { GroupCache, groupsAndContacts } from './groups-contacts.js';
 import { ChatAliases, decodeRaw, mapMessage, mapReceipts, mapUpdates, statusesFromUpsert } from './message-mapping.js';
 import { FrameGate } from './frame-gate.js';
+import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import type { RawSend } from './frame-gate.js';
 import { toContent, toJid, toSendOptions } from './send-message.js';
 
@@ -53,6 +54,7 @@ const CLOSE_DRAIN_MS = 3000;
 export class BaileysConnector implements WhatsAppConnector {
   constructor(private readonly options: BaileysConnectorOptions) {
     routeConsoleToLogger(options.logger);
+    installTrialDecrypt();
   }
 
   async connect(options: ConnectOptions): Promise<{ client: WhatsAppClient; isNew: boolean }> {
@@ -109,10 +111,11 @@ class BaileysClient implements WhatsAppClient {
       // Signal state goes straight to our store, not through Baileys' key transaction. That
       // transaction finds its context in AsyncLocalStorage, but libsignal runs every job on an
       // address in the context of whichever job started that address's queue: under concurrent
-      // sends and receipts with one contact, a decrypt's ratchet step was written into another
-      // (sometimes already committed) transaction and never stored, and the session diverged
-      // from the phone's after a restore (chaos test: 25/2,000 sends lost, 214 retry receipts).
-      // Here each write is the session's own and is stored before libsignal's job resolves.
+      // sends and receipts with one contact, a decrypt's ratchet step could be written into
+      // another (sometimes already committed) transaction and never stored. Reasoned from the
+      // code, no failing test; the sends the chaos test lost after a move had another cause,
+      // libsignal's session trial (libsignal-trial-decrypt.ts). Here each write is the session's
+      // own and is stored before libsignal's job resolves.
       // The wrapper also counts decrypted messages for the gate (receipts wait for the journal).
       makeSignalRepository: (signalAuth, logger, pnToLid) => {
         const keys = auth.state.keys;

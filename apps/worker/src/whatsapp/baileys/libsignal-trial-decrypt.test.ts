@@ -1,0 +1,78 @@
+import { Curve, DEFAULT_CONNECTION_CONFIG, generateSignalPubKey, initAuthCreds } from 'baileys';
+import { MemoryKeyStore } from '@wagate/wa-sim';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
+
+// libsignal prints closed sessions and failed tries to the console.
+for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  // eslint-disable-next-line no-console -- silencing libsignal, not printing
+  console[method] = () => undefined;
+}
+
+installTrialDecrypt();
+
+/** One Signal party on Baileys' own repository over a memory store (no transaction layer). */
+function party(jid: string) {
+  const creds = initAuthCreds();
+  const store = new MemoryKeyStore();
+  const keys = { get: store.get.bind(store), set: store.set.bind(store), isInTransaction: () => false, transaction: <T>(work: () => Promise<T>) => work() };
+  const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds, keys }, pino({ level: 'silent' }), () => Promise.resolve([]));
+  let nextPreKey = 1;
+  return {
+    jid,
+    repository,
+    /** A fresh one-time pre-key bundle, as the server hands out. */
+    async bundle() {
+      const id = nextPreKey++;
+      const pair = Curve.generateKeyPair();
+      await store.set({ 'pre-key': { [String(id)]: pair } });
+      return {
+        registrationId: creds.registrationId,
+        identityKey: generateSignalPubKey(creds.signedIdentityKey.public),
+        signedPreKey: { keyId: creds.signedPreKey.keyId, publicKey: generateSignalPubKey(creds.signedPreKey.keyPair.public), signature: creds.signedPreKey.signature },
+        preKey: { keyId: id, publicKey: generateSignalPubKey(pair.public) },
+      };
+    },
+  };
+}
+type Party = ReturnType<typeof party>;
+
+const encrypt = (from: Party, to: Party, text: string) => from.repository.encryptMessage({ jid: to.jid, data: Buffer.from(text) });
+const decrypt = async (at: Party, from: Party, sealed: { type: 'pkmsg' | 'msg'; ciphertext: Uint8Array }) =>
+  Buffer.from(await at.repository.decryptMessage({ jid: from.jid, type: sealed.type, ciphertext: sealed.ciphertext })).toString();
+
+describe('libsignal session trial (installTrialDecrypt)', () => {
+  it('a message the peer sent on an older session does not ruin the open one', async () => {
+    const worker = party('111@s.whatsapp.net');
+    const phone = party('222@s.whatsapp.net');
+    // The worker starts a session, the phone answers on it: both hold session 1.
+    await worker.repository.injectE2ESession({ jid: phone.jid, session: await phone.bundle() });
+    expect(await decrypt(phone, worker, await encrypt(worker, phone, 'hello'))).toBe('hello');
+    expect(await decrypt(worker, phone, await encrypt(phone, worker, 'hi'))).toBe('hi');
+
+    // The worker opens session 2 (as Baileys does when it refreshes a contact's devices) and
+    // writes on it; meanwhile the phone still sends on session 1.
+    await worker.repository.injectE2ESession({ jid: phone.jid, session: await phone.bundle() });
+    const first = await encrypt(worker, phone, 'on session 2');
+    const late = await encrypt(phone, worker, 'still on session 1');
+    expect(await decrypt(worker, phone, late)).toBe('still on session 1');
+    // The worker writes on session 2 again: the phone must read both.
+    const second = await encrypt(worker, phone, 'on session 2, after the late message');
+    expect(await decrypt(phone, worker, first)).toBe('on session 2');
+    expect(await decrypt(phone, worker, second)).toBe('on session 2, after the late message');
+  });
+
+  it('still refuses a message no session can read, and keeps every session as it was', async () => {
+    const worker = party('111@s.whatsapp.net');
+    const phone = party('222@s.whatsapp.net');
+    await worker.repository.injectE2ESession({ jid: phone.jid, session: await phone.bundle() });
+    expect(await decrypt(phone, worker, await encrypt(worker, phone, 'hello'))).toBe('hello');
+    const reply = await encrypt(phone, worker, 'reply');
+    const broken = { type: reply.type, ciphertext: Buffer.from(Uint8Array.from(reply.ciphertext, (b, i) => (i === reply.ciphertext.length - 1 ? b ^ 0xff : b))) };
+    await expect(decrypt(worker, phone, broken)).rejects.toThrow(/No matching sessions/);
+    // The failed try left the session usable both ways.
+    expect(await decrypt(worker, phone, reply)).toBe('reply');
+    expect(await decrypt(phone, worker, await encrypt(worker, phone, 'and on'))).toBe('and on');
+  });
+});
