@@ -19,14 +19,15 @@
 //     to a newer epoch); the gateway now takes late message.* events of an epoch the worker held;
 //   - a send retried after its worker died went out twice under two ids; the stanza id now comes
 //     from the Idempotency-Key, and a redelivered message keeps its event id.
-// Measured after those fixes at 2,000 each way with all three faults (two runs): incoming 0 lost
-// and 1 lost, no split webhook ids, no overlapping sockets; outgoing 25 and 32 lost (1.3–1.6 %),
-// all to the customers of the sessions that moved off the killed worker, with 172–223 retry
-// receipts from phones: right after the restore the new worker's Signal sessions with those
-// customers do not match the phones' (both directions fail at first; the pairs heal once a phone
-// starts a new session). Worker kill alone at 300 each way: 0 lost both ways. Not yet found why
-// the restored sessions differ (the FrameGate guarantees every frame's state is stored first),
-// so the test stays opt-in (CHAOS=1) until it balances; see issue 11's notes.
+//   - the sends lost after a move (25–33 of 2,000, all to customers of the moved sessions, with
+//     ~200 failed decrypts at the phones): libsignal tried each session of a record in place, so a
+//     customer message on the old session ruined the new one Baileys opened when it fetched the
+//     customer's devices again (first send on the new worker); fixed in libsignal-trial-decrypt.ts.
+//     wa-sim's phones also dropped their session on every plain retry; now they answer as clients do.
+// Measured after those fixes at 2,000 each way with all three faults: 0 lost either way, no
+// failed decrypt at the phones, 3 retries asked by workers (messages redelivered after the
+// kill), no split webhook ids, no overlapping sockets. It runs in CI on its own after `npm test`:
+// `npm run test:chaos` (excluded from the default vitest config).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -142,7 +143,7 @@ async function acknowledged<T>(attempt: (base: string) => Promise<{ status: numb
   }
 }
 
-describe.runIf(process.env.CHAOS === '1')('chaos: nothing acknowledged is lost while a worker, a gateway and Redis die', () => {
+describe('chaos: nothing acknowledged is lost while a worker, a gateway and Redis die', () => {
   beforeAll(async () => {
     redis = await startRedis();
     receiver = await startReceiver();
