@@ -24,10 +24,11 @@
 //     customer message on the old session ruined the new one Baileys opened when it fetched the
 //     customer's devices again (first send on the new worker); fixed in libsignal-trial-decrypt.ts.
 //     wa-sim's phones also dropped their session on every plain retry; now they answer as clients do.
-// Measured after those fixes at 2,000 each way with all three faults: 0 lost either way, no
-// failed decrypt at the phones, 3 retries asked by workers (messages redelivered after the
-// kill), no split webhook ids, no overlapping sockets. It runs in CI on its own after `npm test`:
-// `npm run test:chaos` (excluded from the default vitest config).
+// Measured after those fixes at 2,000 each way with all three faults (5 runs): sends 0 lost in
+// every run, no failed decrypt at the phones; incoming 0 lost in 4 runs, 2 lost in one (two
+// consecutive messages to one session, at about the kill of its worker: not found yet, see issue
+// 11). Until that is found it is not a CI stage: `npm run test:chaos` runs it alone (it is
+// excluded from the default vitest config; it needs the machine for ~4 min).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
