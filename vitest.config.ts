@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -20,9 +19,6 @@ export default defineConfig({
     // The chaos set-test needs the whole machine for minutes: `npm run test:chaos` runs it alone.
     exclude: ['**/node_modules/**', '**/dist/**', 'tests/chaos/**'],
     pool: 'forks',
-    // Vitest's default is one fork less than the CPUs: a single fork on CI's 2 cores, where most
-    // files wait on child processes, timers and sockets. Two forks: npm test 709 s → 548 s there.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]] : ['default'],
