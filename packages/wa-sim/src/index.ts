@@ -5,6 +5,7 @@ export type { KeyPair } from './pki/test-pki.js';
 export { VirtualPhone } from './network/phone.js';
 export type { InboxEntry, SentEntry } from './network/phone.js';
 export { MemoryKeyStore } from './network/memory-key-store.js';
+export { PhoneSignal, toE2ESession } from './network/phone-signal.js';
 export type { PairedDevice } from './flows/qr-pairing.js';
 export { parseQr } from './flows/qr-pairing.js';
 export type { Faults, DeviceRef, StreamErrorCode } from './faults/faults.js';

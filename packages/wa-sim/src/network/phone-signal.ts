@@ -1,8 +1,18 @@
-import { addTransactionCapability, Curve, DEFAULT_CONNECTION_CONFIG, initAuthCreds } from 'baileys';
+import { addTransactionCapability, Curve, DEFAULT_CONNECTION_CONFIG, generateSignalPubKey, initAuthCreds } from 'baileys';
 import type { AuthenticationCreds, SignalRepositoryWithLIDStore } from 'baileys';
 import type { Logger } from 'pino';
 import { MemoryKeyStore } from './memory-key-store.js';
 import type { PreKeyBundle } from './phone-network.js';
+
+/** A bundle as a sender's `injectE2ESession` takes it: public keys with their type byte. */
+export function toE2ESession(bundle: PreKeyBundle): Parameters<SignalRepositoryWithLIDStore['injectE2ESession']>[0]['session'] {
+  return {
+    registrationId: bundle.registrationId,
+    identityKey: generateSignalPubKey(bundle.identityKey),
+    signedPreKey: { ...bundle.signedPreKey, publicKey: generateSignalPubKey(bundle.signedPreKey.publicKey) },
+    ...(bundle.preKey ? { preKey: { ...bundle.preKey, publicKey: generateSignalPubKey(bundle.preKey.publicKey) } } : {}),
+  };
+}
 
 /**
  * The Signal identity of a virtual phone: Baileys' own repository over an in-memory store, so the

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeWAMessage, generateSignalPubKey, proto, unpadRandomMax16 } from 'baileys';
+import { encodeWAMessage, proto, unpadRandomMax16 } from 'baileys';
 import type { AnyMessageContent } from 'baileys';
 import type { Logger } from 'pino';
 import { summarizeMessage, stanzaTypeOf, mediaTypeOf } from '../messaging/content.js';
@@ -8,6 +8,7 @@ import type { DeviceAddress } from './device-registry.js';
 import { isGroupJid, lidJid, normalizePhone, pnJid } from './jids.js';
 import type { PairedDeviceInfo, PhoneNetwork, ReceiptKind } from './phone-network.js';
 import { buildContent, downloadMedia, initialHistoryMessage } from './phone-media.js';
+import { toE2ESession } from './phone-signal.js';
 import type { PhoneSignal } from './phone-signal.js';
 
 export interface InboxEntry {
@@ -214,15 +215,7 @@ export class VirtualPhone {
         this.#log.warn({ target: jid }, 'No pre-key bundle, skipping device');
         return undefined;
       }
-      await repo.injectE2ESession({
-        jid,
-        session: {
-          registrationId: bundle.registrationId,
-          identityKey: generateSignalPubKey(bundle.identityKey),
-          signedPreKey: { ...bundle.signedPreKey, publicKey: generateSignalPubKey(bundle.signedPreKey.publicKey) },
-          ...(bundle.preKey ? { preKey: { ...bundle.preKey, publicKey: generateSignalPubKey(bundle.preKey.publicKey) } } : {}),
-        },
-      });
+      await repo.injectE2ESession({ jid, session: toE2ESession(bundle) });
     }
     const { type, ciphertext } = await repo.encryptMessage({ jid, data: encodeWAMessage(message) });
     return { type, ciphertext };
@@ -246,7 +239,7 @@ export class VirtualPhone {
     return this.net.registry.lidJidOf(address);
   }
 
-  /** Answers a retry receipt: new session for that device, then the same message again. */
+  /** Answers a retry receipt: a new session from the receipt's keys if it has them, then the same message again. */
   async resend(messageId: string, to: DeviceAddress, count: number, bundle?: Parameters<PhoneSignal['repository']['injectE2ESession']>[0]['session']): Promise<void> {
     const entry = this.sent.find((s) => s.id === messageId);
     if (entry === undefined) {

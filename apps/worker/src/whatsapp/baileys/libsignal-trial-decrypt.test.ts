@@ -1,5 +1,4 @@
-import { Curve, DEFAULT_CONNECTION_CONFIG, generateSignalPubKey, initAuthCreds } from 'baileys';
-import { MemoryKeyStore } from '@wagate/wa-sim';
+import { PhoneSignal, toE2ESession } from '@wagate/wa-sim';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
@@ -12,28 +11,14 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
 
 installTrialDecrypt();
 
-/** One Signal party on Baileys' own repository over a memory store (no transaction layer). */
+/** One Signal party: the simulator's phone identity (Baileys' own repository over a memory store). */
 function party(jid: string) {
-  const creds = initAuthCreds();
-  const store = new MemoryKeyStore();
-  const keys = { get: store.get.bind(store), set: store.set.bind(store), isInTransaction: () => false, transaction: <T>(work: () => Promise<T>) => work() };
-  const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds, keys }, pino({ level: 'silent' }), () => Promise.resolve([]));
-  let nextPreKey = 1;
+  const signal = PhoneSignal.create(pino({ level: 'silent' }), () => []);
   return {
     jid,
-    repository,
+    repository: signal.repository,
     /** A fresh one-time pre-key bundle, as the server hands out. */
-    async bundle() {
-      const id = nextPreKey++;
-      const pair = Curve.generateKeyPair();
-      await store.set({ 'pre-key': { [String(id)]: pair } });
-      return {
-        registrationId: creds.registrationId,
-        identityKey: generateSignalPubKey(creds.signedIdentityKey.public),
-        signedPreKey: { keyId: creds.signedPreKey.keyId, publicKey: generateSignalPubKey(creds.signedPreKey.keyPair.public), signature: creds.signedPreKey.signature },
-        preKey: { keyId: id, publicKey: generateSignalPubKey(pair.public) },
-      };
-    },
+    bundle: async () => toE2ESession(await signal.takeBundle()),
   };
 }
 type Party = ReturnType<typeof party>;
