@@ -63,6 +63,33 @@ describe('AuthStateStore', () => {
     process.stdout.write(`[measure] 813 keys flushed in ${elapsed} ms (batch wait ${a.stats.maxBatchWaitMs} ms), ${bytes} bytes stored in ${listed.items.length} shards\n`);
   });
 
+  it('records keys without waiting for the store, and a batch guard decides when a flush takes them', async () => {
+    const a = store({ flushDelayMs: 5 });
+    await a.claim();
+    let allow!: () => void;
+    let released = 0;
+    a.setBatchGuard(() => new Promise((resolve) => (allow = () => resolve(() => released++))));
+    expect(await a.recordKeys([{ type: 'session', id: '1.0', value: 'ratchet-1' }])).toBe(true);
+    // Readable at once, not stored while the guard holds the batch.
+    expect(Object.fromEntries(await a.getKeys('session', ['1.0']))).toEqual({ '1.0': 'ratchet-1' });
+    await new Promise((r) => setTimeout(r, 40));
+    expect(Object.fromEntries(await store().getKeys('session', ['1.0']))).toEqual({});
+    const flushed = a.flush();
+    allow();
+    await flushed;
+    expect(released).toBe(1);
+    expect(Object.fromEntries(await store().getKeys('session', ['1.0']))).toEqual({ '1.0': 'ratchet-1' });
+    // Another owner's guard is not removed by a stale one.
+    const mine = async () => () => undefined;
+    a.setBatchGuard(mine);
+    a.clearBatchGuard(async () => () => undefined);
+    await a.setKeys([{ type: 'session', id: '2.0', value: 'ratchet-2' }]);
+    expect(released).toBe(1);
+    a.clearBatchGuard(mine);
+    await a.setKeys([{ type: 'session', id: '3.0', value: 'ratchet-3' }]);
+    expect(Object.fromEntries(await store().getKeys('session', ['2.0', '3.0']))).toEqual({ '2.0': 'ratchet-2', '3.0': 'ratchet-3' });
+  });
+
   it('returns only found ids, reads its own pending writes and deletes on null', async () => {
     const a = store();
     await a.claim();

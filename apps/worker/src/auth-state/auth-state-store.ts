@@ -45,6 +45,9 @@ export interface AuthStateStats {
   blobReads: number;
 }
 
+/** See `AuthStateStore.setBatchGuard`: resolves when a batch may be taken, with its release. */
+export type BatchGuard = () => Promise<() => void>;
+
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -88,6 +91,7 @@ export class AuthStateStore {
   #keyWaiters: Waiter[] = [];
   #keyTimer: NodeJS.Timeout | null = null;
   #keyLoop: Promise<void> | null = null;
+  #batchGuard: BatchGuard | null = null;
   /** Serialises shard read-modify-writes. */
   #packLock: Promise<void> = Promise.resolve();
 
@@ -180,9 +184,19 @@ export class AuthStateStore {
    * this call awaits, serialised so two sets never rewrite one shard from the same old copy.
    */
   async setKeys(changes: readonly KeyChange[]): Promise<void> {
+    if (!(await this.recordKeys(changes))) return;
+    await new Promise<void>((resolve, reject) => this.#keyWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Records key changes (visible to reads from then on) and schedules their flush, without
+   * waiting for it: for writers whose durability point is later (the FrameGate flushes before a
+   * frame leaves). A flush that fails is retried and logged. Resolves false when there was nothing to record.
+   */
+  async recordKeys(changes: readonly KeyChange[]): Promise<boolean> {
     const refused = this.#refusal();
     if (refused !== null) throw refused;
-    if (changes.length === 0) return;
+    if (changes.length === 0) return false;
     const now = Date.now();
     const packed = new Map<string, KeyChange[]>();
     for (const change of changes) {
@@ -205,14 +219,27 @@ export class AuthStateStore {
       this.#packLock = run.catch(() => undefined);
       await run;
     }
-    const done = new Promise<void>((resolve, reject) => this.#keyWaiters.push({ resolve, reject }));
     if (this.#keyTimer === null && this.#keyLoop === null) {
       this.#keyTimer = setTimeout(() => {
         this.#keyTimer = null;
         this.#keyLoop ??= this.#runKeyLoop();
       }, this.#flushDelayMs);
     }
-    return done;
+    return true;
+  }
+
+  /**
+   * Lets the owner decide when a key flush may take its batch the flush awaits
+   * `guard()`, takes everything pending at once, then calls the release the guard resolved with.
+   * Used to keep a decrypt's ratchet step out of the store until its message is journaled.
+   */
+  setBatchGuard(guard: BatchGuard): void {
+    this.#batchGuard = guard;
+  }
+
+  /** Removes `guard` if it is still the one in place (a newer owner's stays). */
+  clearBatchGuard(guard: BatchGuard): void {
+    if (this.#batchGuard === guard) this.#batchGuard = null;
   }
 
   #enqueue(path: string, change: KeyChange, now: number): void {
@@ -339,9 +366,12 @@ export class AuthStateStore {
   async #runKeyLoop(): Promise<void> {
     try {
       while (this.#pending.size > 0 || this.#keyWaiters.length > 0) {
+        const release = this.#batchGuard === null ? undefined : await this.#batchGuard().catch(() => undefined);
+        // Taken in one synchronous step after the guard allowed it.
         const batch = [...this.#pending.entries()];
         const waiters = this.#keyWaiters.splice(0);
         this.#pending = new Map();
+        release?.();
         const started = Date.now();
         for (const [path, change] of batch) {
           this.#inflight.set(path, change.value);

@@ -1,2 +1,2 @@
 export { AuthStateStore, StaleEpochError, authPaths, encodeKeyId } from './auth-state-store.js';
-export type { AuthStateStats, AuthStateStoreOptions, KeyChange } from './auth-state-store.js';
+export type { AuthStateStats, BatchGuard, AuthStateStoreOptions, KeyChange } from './auth-state-store.js';

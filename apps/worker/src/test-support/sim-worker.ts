@@ -61,6 +61,8 @@ export interface SimWorkerOptions {
   blobs?: BlobStore;
   /** Called synchronously right before a session's frame reaches the wire. */
   onFrameWrite?: (sessionId: string, bytes: number) => void;
+  /** Called with each batch of events before it is journaled; the journaling waits for it. */
+  beforePublish?: (batch: readonly NewWorkerEvent[]) => void | Promise<void>;
 }
 
 export async function simWorker(world: SimWorld, workerId = 'w1', options: SimWorkerOptions = {}): Promise<SimWorker> {
@@ -88,6 +90,7 @@ export async function simWorker(world: SimWorld, workerId = 'w1', options: SimWo
     history,
     events: {
       publish: async (batch) => {
+        await options.beforePublish?.(batch);
         const stored = await outbox.publish(batch);
         events.push(...batch);
         return stored;

@@ -14,8 +14,11 @@ const serialize = (value: unknown): string => JSON.stringify(value, BufferJSON.r
 // BufferJSON.reviver is typed loosely in Baileys; the result is what we serialized.
 const deserialize = (text: string): unknown => JSON.parse(text, BufferJSON.reviver) as unknown;
 
-/** Baileys' `SignalKeyStore` over our encrypted, fenced store. */
-export function makeSignalKeyStore(store: AuthStateStore): SignalKeyStore {
+/**
+ * Baileys' `SignalKeyStore` over our encrypted, fenced store. `set` resolves once the change is
+ * stored, or with `recordOnly` once it is recorded (readable; stored by the next flush).
+ */
+export function makeSignalKeyStore(store: AuthStateStore, options: { recordOnly?: boolean } = {}): SignalKeyStore {
   return {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> {
       const found = await store.getKeys(type, ids);
@@ -35,7 +38,8 @@ export function makeSignalKeyStore(store: AuthStateStore): SignalKeyStore {
           changes.push({ type, id, value: value === null || value === undefined ? null : serialize(value) });
         }
       }
-      await store.setKeys(changes);
+      if (options.recordOnly === true) await store.recordKeys(changes);
+      else await store.setKeys(changes);
     },
   };
 }

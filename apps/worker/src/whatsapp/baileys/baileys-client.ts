@@ -13,7 +13,7 @@ import type {
   WhatsAppClientEvents,
   WhatsAppConnector,
 } from '../whatsapp-client.js';
-import { loadBaileysAuthState } from './auth-state-bridge.js';
+import { loadBaileysAuthState, makeSignalKeyStore } from './auth-state-bridge.js';
 import type { BaileysAuthState } from './auth-state-bridge.js';
 import { routeConsoleToLogger } from './console-route.js';
 import type { MediaTrust } from './sandbox-trust.js';
@@ -115,24 +115,16 @@ class BaileysClient implements WhatsAppClient {
       // another (sometimes already committed) transaction and never stored. Reasoned from the
       // code, no failing test; the sends the chaos test lost after a move had another cause,
       // libsignal's session trial (libsignal-trial-decrypt.ts). Here each write is the session's
-      // own and is stored before libsignal's job resolves.
-      // The wrapper also counts decrypted messages for the gate (receipts wait for the journal).
+      // own, recorded in the store (readable at once) before libsignal's job resolves; it is
+      // stored by the next key flush, which the gate runs before any frame leaves, and which takes
+      // no decrypt's ratchet step before that decrypt's message is journaled (`holdDecrypts`).
       makeSignalRepository: (signalAuth, logger, pnToLid) => {
-        const keys = auth.state.keys;
-        const direct = { get: keys.get.bind(keys), set: keys.set.bind(keys), isInTransaction: () => false, transaction: <T>(work: () => Promise<T>) => work() };
+        const direct = { ...makeSignalKeyStore(options.auth, { recordOnly: true }), isInTransaction: () => false, transaction: <T>(work: () => Promise<T>) => work() };
         const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: signalAuth.creds, keys: direct }, logger, pnToLid);
         return {
           ...repository,
-          decryptMessage: async (args) => {
-            const plain = await repository.decryptMessage(args);
-            this.#gate.decrypted();
-            return plain;
-          },
-          decryptGroupMessage: async (args) => {
-            const plain = await repository.decryptGroupMessage(args);
-            this.#gate.decrypted();
-            return plain;
-          },
+          decryptMessage: (args) => this.#gate.decrypt(() => repository.decryptMessage(args)),
+          decryptGroupMessage: (args) => this.#gate.decrypt(() => repository.decryptGroupMessage(args)),
         };
       },
       getMessage: async (key) => {
@@ -169,7 +161,13 @@ class BaileysClient implements WhatsAppClient {
     socket.close = (code, reason) => {
       void gate.drainedWithin(CLOSE_DRAIN_MS).finally(() => close(code, reason));
     };
-    socket.once('close', () => gate.close('the WhatsApp socket closed'));
+    // Key flushes wait for decrypted messages to be journaled (see `FrameGate.holdDecrypts`).
+    const guard = () => gate.holdDecrypts();
+    options.auth.setBatchGuard(guard);
+    socket.once('close', () => {
+      gate.close('the WhatsApp socket closed');
+      options.auth.clearBatchGuard(guard);
+    });
     return gate;
   }
 

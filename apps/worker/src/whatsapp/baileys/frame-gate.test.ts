@@ -71,7 +71,7 @@ describe('FrameGate', () => {
   it('holds frames while a decrypted message is not journaled, and lets them go once it is', async () => {
     const w = wire();
     const gate = new FrameGate(w.send, { flushState: async () => undefined });
-    gate.decrypted();
+    await gate.decrypt(async () => 'plaintext');
     const covers = gate.decrypts;
     gate.send(Buffer.from('receipt'));
     for (let i = 0; i < 5; i++) await tick();
@@ -84,11 +84,49 @@ describe('FrameGate', () => {
   it('releases frames after the journal wait bound and says so in its stats', async () => {
     const w = wire();
     const gate = new FrameGate(w.send, { flushState: async () => undefined, journalWaitMs: 20 });
-    gate.decrypted(); // never journaled
+    await gate.decrypt(async () => 'plaintext'); // never journaled
     gate.send(Buffer.from('x'));
     await gate.drained();
     expect(w.written).toEqual(['x']);
     expect(gate.stats.journalWaitTimeouts).toBe(1);
+  });
+
+  it('a key batch waits for the decrypt running and for the journaling of what it decrypted, and no decrypt starts meanwhile', async () => {
+    const gate = new FrameGate(wire().send, { flushState: async () => undefined });
+    const log: string[] = [];
+    let finish!: () => void;
+    const first = gate.decrypt(() => new Promise<string>((resolve) => (finish = () => resolve('one'))));
+    await tick();
+    let taken = false;
+    const hold = gate.holdDecrypts().then((release) => {
+      taken = true;
+      log.push('batch taken');
+      return release;
+    });
+    const second = gate.decrypt(async () => log.push('second decrypt'));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(taken).toBe(false);
+    finish();
+    await first;
+    const covers = gate.decrypts;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(taken).toBe(false); // decrypted, not journaled yet
+    gate.journaled(covers);
+    const release = await hold;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(log).toEqual(['batch taken']); // the second decrypt waits for the release
+    release();
+    await second;
+    expect(log).toEqual(['batch taken', 'second decrypt']);
+    expect(gate.decrypts).toBe(2);
+  });
+
+  it('a failed decrypt leaves nothing to journal', async () => {
+    const gate = new FrameGate(wire().send, { flushState: async () => undefined, journalWaitMs: 60_000 });
+    await expect(gate.decrypt(async () => Promise.reject(new Error('Bad MAC')))).rejects.toThrow('Bad MAC');
+    expect(gate.decrypts).toBe(0);
+    const release = await gate.holdDecrypts();
+    release();
   });
 
   it('retries a failed state flush instead of writing frames whose state may be lost', async () => {

@@ -94,6 +94,11 @@ export class FrameGate {
   #decrypts = 0;
   #journaled = 0;
   #journalWaiters: { upTo: number; resolve: () => void }[] = [];
+  /** Decrypts running now; key batches being taken (new decrypts wait while there is one). */
+  #decrypting = 0;
+  #holds = 0;
+  #holdWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
   #pumping = false;
   #closed: FrameDiscardedError | null = null;
 
@@ -113,9 +118,46 @@ export class FrameGate {
     this.#schedule();
   }
 
-  /** A message was decrypted: its receipt, and every frame after it, wait until it is journaled. */
-  decrypted(): void {
-    this.#decrypts++;
+  /**
+   * Runs one decrypt. A message it decrypted holds its receipt, and every frame after it, until it
+   * is journaled. It does not start while a key batch is being taken (`holdDecrypts`).
+   */
+  async decrypt<T>(work: () => Promise<T>): Promise<T> {
+    while (this.#holds > 0) await new Promise<void>((resolve) => this.#holdWaiters.push(resolve));
+    this.#decrypting++;
+    try {
+      const result = await work();
+      this.#decrypts++;
+      return result;
+    } finally {
+      this.#decrypting--;
+      if (this.#decrypting === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * For the state store's key flush (`AuthStateStore.setBatchGuard`): resolves once no decrypt is
+   * running and every message decrypted so far is journaled, and holds new decrypts until the
+   * release it resolves with is called. A batch taken then holds no ratchet step of a message
+   * the journal lacks: a worker killed before journaling a message leaves stored state that can
+   * still decrypt it when WhatsApp delivers it again (a pkmsg whose message key is gone is
+   * refused with no retry, and lost). Bounded by `journalWaitMs`, like the frames.
+   */
+  async holdDecrypts(): Promise<() => void> {
+    this.#holds++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (this.#holds === 0) for (const resolve of this.#holdWaiters.splice(0)) resolve();
+    };
+    if (this.#decrypting > 0) {
+      const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+      if (await timedOut(idle, this.#o.journalWaitMs)) this.#o.logger?.warn('A decrypt ran past the journal wait; key batch taken anyway');
+    }
+    await this.#awaitJournal(this.#decrypts);
+    return release;
   }
 
   /** How many messages were decrypted so far (what a journaling that starts now covers). */

@@ -58,6 +58,7 @@ function adopt(target: SessionEntryLike, source: SessionEntryLike): void {
 
 async function decryptWithSessions(this: CipherInternals, data: Buffer, sessions: SessionEntryLike[]): Promise<{ session: SessionEntryLike; plaintext: Buffer }> {
   if (sessions.length === 0) throw new libsignal.SessionError('No sessions available');
+  const reasons: string[] = [];
   for (const session of sessions) {
     const trial = (session.constructor as unknown as SessionEntryClass).deserialize(session.serialize());
     try {
@@ -66,11 +67,15 @@ async function decryptWithSessions(this: CipherInternals, data: Buffer, sessions
       // Only the session that decrypted changes; the record the caller stores holds it.
       adopt(session, trial);
       return { session, plaintext };
-    } catch {
+    } catch (error) {
       // Not this session: the stored one is untouched, try the next.
+      reasons.push(error instanceof Error ? error.message : String(error));
     }
   }
-  throw new libsignal.SessionError('No matching sessions found for message');
+  // libsignal prints each session's error to the console; here they go with the error, which
+  // Baileys logs. The text still starts as libsignal's: Baileys asks the sender for a retry unless
+  // the text is exactly its "key used already" one (that stays a nack, as before).
+  throw new libsignal.SessionError(`No matching sessions found for message (${reasons.join('; ')})`);
 }
 
 /** Installs the fix once per process; later calls do nothing. */
