@@ -91,7 +91,7 @@ describe('FrameGate', () => {
     expect(gate.stats.journalWaitTimeouts).toBe(1);
   });
 
-  it('a key batch waits for the decrypt running and for the journaling of what it decrypted, and no decrypt starts meanwhile', async () => {
+  it('a key batch waits for the decrypt running and for the journaling of what it decrypted, and the next stanza waits for the batch', async () => {
     const gate = new FrameGate(wire().send, { flushState: async () => undefined });
     const log: string[] = [];
     let finish!: () => void;
@@ -109,6 +109,7 @@ describe('FrameGate', () => {
     finish();
     await first;
     const covers = gate.decrypts;
+    gate.announced(covers);
     for (let i = 0; i < 5; i++) await tick();
     expect(taken).toBe(false); // decrypted, not journaled yet
     gate.journaled(covers);
@@ -119,6 +120,20 @@ describe('FrameGate', () => {
     await second;
     expect(log).toEqual(['batch taken', 'second decrypt']);
     expect(gate.decrypts).toBe(2);
+  });
+
+  it('the second decrypt of one stanza (a group message: pkmsg, then skmsg) goes on while a key batch waits for that stanza', async () => {
+    const gate = new FrameGate(wire().send, { flushState: async () => undefined, journalWaitMs: 60_000 });
+    await gate.decrypt(async () => 'sender key distribution');
+    let taken = false;
+    const hold = gate.holdDecrypts().then((release) => ((taken = true), release));
+    // Not announced yet: the stanza is still being decrypted, so its next part may not wait.
+    await gate.decrypt(async () => 'group text');
+    expect(taken).toBe(false);
+    gate.announced(gate.decrypts);
+    gate.journaled(gate.decrypts);
+    (await hold)();
+    expect(taken).toBe(true);
   });
 
   it('a failed decrypt leaves nothing to journal', async () => {

@@ -96,9 +96,12 @@ export class FrameGate {
   #journalWaiters: { upTo: number; resolve: () => void }[] = [];
   /** Decrypts running now; key batches being taken (new decrypts wait while there is one). */
   #decrypting = 0;
+  /** Decrypted messages Baileys has emitted (their stanza is done). */
+  #announced = 0;
   #holds = 0;
   #holdWaiters: (() => void)[] = [];
-  #idleWaiters: (() => void)[] = [];
+  /** Key batches waiting for a decrypt to end or a journaling to complete. */
+  #changeWaiters: (() => void)[] = [];
   #pumping = false;
   #closed: FrameDiscardedError | null = null;
 
@@ -120,10 +123,12 @@ export class FrameGate {
 
   /**
    * Runs one decrypt. A message it decrypted holds its receipt, and every frame after it, until it
-   * is journaled. It does not start while a key batch is being taken (`holdDecrypts`).
+   * is journaled. The first decrypt of a stanza does not start while a key batch is being taken
+   * (`holdDecrypts`); a later one of the same stanza (a group message carries a pkmsg and an
+   * skmsg) does, since the batch waits for the stanza's message.
    */
   async decrypt<T>(work: () => Promise<T>): Promise<T> {
-    while (this.#holds > 0) await new Promise<void>((resolve) => this.#holdWaiters.push(resolve));
+    while (this.#holds > 0 && this.#announced >= this.#decrypts) await new Promise<void>((resolve) => this.#holdWaiters.push(resolve));
     this.#decrypting++;
     try {
       const result = await work();
@@ -131,17 +136,26 @@ export class FrameGate {
       return result;
     } finally {
       this.#decrypting--;
-      if (this.#decrypting === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      this.#changed();
     }
   }
 
   /**
-   * For the state store's key flush (`AuthStateStore.setBatchGuard`): resolves once no decrypt is
-   * running and every message decrypted so far is journaled, and holds new decrypts until the
-   * release it resolves with is called. A batch taken then holds no ratchet step of a message
-   * the journal lacks: a worker killed before journaling a message leaves stored state that can
-   * still decrypt it when WhatsApp delivers it again (a pkmsg whose message key is gone is
-   * refused with no retry, and lost). Bounded by `journalWaitMs`, like the frames.
+   * Baileys emitted the messages decrypted so far (`upTo`, what `decrypts` was then): the stanza
+   * they came in is done, its journaling has begun. Called at the emit, before `journaled`.
+   */
+  announced(upTo: number): void {
+    this.#announced = Math.max(this.#announced, upTo);
+  }
+
+  /**
+   * For the state store's key flush (`AuthStateStore.setBatchGuard`): resolves at an instant when
+   * no decrypt is running and every message decrypted so far is journaled, and holds the next
+   * stanza's decrypt until the release it resolves with is called (the store takes its batch in
+   * between). A batch so taken holds no ratchet step of a message the journal lacks: a worker
+   * killed before journaling a message leaves stored state that can still decrypt it when
+   * WhatsApp delivers it again (a pkmsg whose message key is gone is refused with no retry, and
+   * lost). Bounded by `journalWaitMs`, like the frames.
    */
   async holdDecrypts(): Promise<() => void> {
     this.#holds++;
@@ -152,12 +166,20 @@ export class FrameGate {
       this.#holds--;
       if (this.#holds === 0) for (const resolve of this.#holdWaiters.splice(0)) resolve();
     };
-    if (this.#decrypting > 0) {
-      const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-      if (await timedOut(idle, this.#o.journalWaitMs)) this.#o.logger?.warn('A decrypt ran past the journal wait; key batch taken anyway');
+    const deadline = Date.now() + this.#o.journalWaitMs;
+    while (this.#decrypting > 0 || this.#journaled < this.#decrypts) {
+      const left = deadline - Date.now();
+      if (left <= 0 || (await timedOut(new Promise<void>((resolve) => this.#changeWaiters.push(resolve)), left))) {
+        this.stats.journalWaitTimeouts++;
+        this.#o.logger?.warn({ decrypting: this.#decrypting, waiting: this.#decrypts - this.#journaled }, 'Decrypted messages not journaled in time; key batch taken anyway');
+        break;
+      }
     }
-    await this.#awaitJournal(this.#decrypts);
     return release;
+  }
+
+  #changed(): void {
+    for (const resolve of this.#changeWaiters.splice(0)) resolve();
   }
 
   /** How many messages were decrypted so far (what a journaling that starts now covers). */
@@ -170,6 +192,7 @@ export class FrameGate {
     if (upTo <= this.#journaled) return;
     this.#journaled = upTo;
     this.#journalWaiters = release(this.#journalWaiters, upTo);
+    this.#changed();
   }
 
   /** Resolves when every frame queued so far is written; rejects if they were discarded. */
