@@ -127,6 +127,34 @@ describe('HistoryStore', () => {
     expect(reads.length).toBeGreaterThan(0);
   });
 
+  it('a query listing the store while a flush lands still sees the flushed records', async () => {
+    // The listing is taken, then the flush of the buffered records completes before the query
+    // reads the buffer: the new chunk is not in the listing and the buffer is empty by then.
+    const late: { store?: HistoryStore } = {};
+    let flushDuringList = false;
+    const racing: BlobStore = Object.assign(Object.create(blobs) as BlobStore, {
+      list: async (...args: Parameters<BlobStore['list']>) => {
+        const page = await blobs.list(...args);
+        if (flushDuringList) {
+          flushDuringList = false;
+          await late.store?.flush('s1');
+        }
+        return page;
+      },
+    });
+    const store = new HistoryStore({ blobs: racing, keyring, flushIntervalMs: 60_000 });
+    late.store = store;
+    store.appendMessages('s1', [msg('old', T0)]);
+    await store.flush('s1');
+    store.appendMessages('s1', [msg('new', T0 + 1000)]);
+    flushDuringList = true;
+    const page = await store.query('s1', { to: T0 + 60_000 });
+    expect(page.messages.map((m) => m.id)).toEqual(['new', 'old']);
+    // And nothing is kept for reads once none is in progress.
+    expect((await store.query('s1', { to: T0 + 60_000 })).messages.map((m) => m.id)).toEqual(['new', 'old']);
+    await store.close();
+  });
+
   it('deletes a session', async () => {
     const a = store();
     a.appendMessages('s1', [msg('m1', T0)]);

@@ -53,6 +53,9 @@ interface SessionBuffer {
   flushing: Promise<void> | null;
   /** Records being written right now, still visible to reads. */
   writing: [string, HistoryRecord[]][];
+  /** Reads in progress, and the batches written since the oldest of them began (see `#readDay`). */
+  readers: number;
+  written: [string, HistoryRecord[]][];
   recent: LruMap<string, WhatsAppMessage>;
   /** Statuses that arrived before their message (a receipt can beat `send()` returning). */
   early: LruMap<string, MessageStatusUpdate['status']>;
@@ -187,7 +190,7 @@ export class HistoryStore {
     let buffer = this.#sessions.get(sessionId);
     if (buffer === undefined) {
       this.#assertSession(sessionId);
-      buffer = { byDay: new Map(), count: 0, timer: null, flushing: null, writing: [], recent: new LruMap(this.#recentPerSession), early: new LruMap(1000) };
+      buffer = { byDay: new Map(), count: 0, timer: null, flushing: null, writing: [], readers: 0, written: [], recent: new LruMap(this.#recentPerSession), early: new LruMap(1000) };
       this.#sessions.set(sessionId, buffer);
     }
     return buffer;
@@ -241,6 +244,8 @@ export class HistoryStore {
       await buffer.flushing;
     } finally {
       buffer.flushing = null;
+      // A read that listed the store before this chunk landed finds the records here instead.
+      if (buffer.readers > 0) buffer.written.push(...batches);
       buffer.writing = [];
       if (buffer.count > 0 && buffer.timer === null) {
         buffer.timer = setTimeout(() => {
@@ -252,27 +257,38 @@ export class HistoryStore {
     }
   }
 
-  /** Folds one day: stored chunks in key order, then what is still buffered. */
+  /**
+   * Folds one day: stored chunks in key order, then what is still buffered. A flush that ends
+   * while the store is being listed moves its records from the buffer to a chunk the listing may
+   * have missed: those batches are kept in `written` while any read is in progress (a query once
+   * missed a message that way).
+   */
   async #readDay(sessionId: string, day: string): Promise<Map<string, WhatsAppMessage>> {
-    const prefix = `history/${sessionId}/${day}/`;
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.#blobs.list(prefix, cursor === undefined ? {} : { cursor });
-      keys.push(...page.items.map((i) => i.key));
-      cursor = page.cursor ?? undefined;
-    } while (cursor !== undefined);
-    const chunks = await Promise.all(
-      keys.map(async (key) => {
-        const blob = await this.#blobs.get(key);
-        if (blob === null) return [];
-        return (JSON.parse(this.#keyring.open(blob, key).toString('utf8')) as { records: HistoryRecord[] }).records;
-      }),
-    );
+    // No buffer: nothing of this session is in memory (what is appended from now on is newer than this read).
     const buffer = this.#sessions.get(sessionId);
-    const writing = (buffer?.writing ?? []).filter(([d]) => d === day).flatMap(([, records]) => records);
-    // Folding is idempotent, so a chunk read both from the store and from `writing` is harmless.
-    return foldRecords([...chunks.flat(), ...writing, ...(buffer?.byDay.get(day) ?? [])]);
+    if (buffer !== undefined) buffer.readers++;
+    try {
+      const prefix = `history/${sessionId}/${day}/`;
+      const keys: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await this.#blobs.list(prefix, cursor === undefined ? {} : { cursor });
+        keys.push(...page.items.map((i) => i.key));
+        cursor = page.cursor ?? undefined;
+      } while (cursor !== undefined);
+      const chunks = await Promise.all(
+        keys.map(async (key) => {
+          const blob = await this.#blobs.get(key);
+          if (blob === null) return [];
+          return (JSON.parse(this.#keyring.open(blob, key).toString('utf8')) as { records: HistoryRecord[] }).records;
+        }),
+      );
+      const unlisted = buffer === undefined ? [] : [...buffer.written, ...buffer.writing].filter(([d]) => d === day).flatMap(([, records]) => records);
+      // Folding is idempotent, so records read both from the store and from memory are harmless.
+      return foldRecords([...chunks.flat(), ...unlisted, ...(buffer?.byDay.get(day) ?? [])]);
+    } finally {
+      if (buffer !== undefined && --buffer.readers === 0) buffer.written = [];
+    }
   }
 }
 
