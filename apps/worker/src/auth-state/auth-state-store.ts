@@ -229,7 +229,7 @@ export class AuthStateStore {
   }
 
   /**
-   * Lets the owner decide when a key flush may take its batch the flush awaits
+   * Lets the owner decide when a key flush may take its batch: the flush awaits
    * `guard()`, takes everything pending at once, then calls the release the guard resolved with.
    * Used to keep a decrypt's ratchet step out of the store until its message is journaled.
    */

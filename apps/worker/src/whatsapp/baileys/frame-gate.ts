@@ -94,10 +94,11 @@ export class FrameGate {
   #decrypts = 0;
   #journaled = 0;
   #journalWaiters: { upTo: number; resolve: () => void }[] = [];
-  /** Decrypts running now; key batches being taken (new decrypts wait while there is one). */
+  /** Decrypts running now. */
   #decrypting = 0;
   /** Decrypted messages Baileys has emitted (their stanza is done). */
   #announced = 0;
+  /** Key batches waiting to be taken, and the next stanza's decrypts held until they are. */
   #holds = 0;
   #holdWaiters: (() => void)[] = [];
   /** Key batches waiting for a decrypt to end or a journaling to complete. */
