@@ -61,6 +61,24 @@ describe('idempotency claims on PostgreSQL', () => {
     expect(results.filter((r) => r.kind === 'in-progress')).toHaveLength(9);
   });
 
+  it('keeps a renewed claim from being taken over, and lets it go one lease after the renewals stop', async () => {
+    const first = await repos[0]!.claim(input('race-6'));
+    if (first.kind !== 'claimed') throw new Error('expected a claim');
+    const age = (seconds: number) => handles[0]!.db.update(schema.idempotencyKeys).set({ createdAt: sql`now() - make_interval(secs => ${seconds})` }).where(eq(schema.idempotencyKeys.key, 'race-6'));
+    // Older than a lease (15 s), but renewed just now: a retry still finds it in progress.
+    await age(20);
+    await repos[0]!.renew(first.rowId);
+    expect((await repos[1]!.claim(input('race-6'))).kind).toBe('in-progress');
+    // The claimant died: no renewal for a whole lease, and a retry takes the key over.
+    await age(16);
+    expect(await repos[1]!.claim(input('race-6'))).toEqual({ kind: 'claimed', rowId: first.rowId });
+    // A renewal does not touch an answered key.
+    await repos[1]!.complete(first.rowId, 202, { message: { id: 'm6' } });
+    await age(60);
+    await repos[0]!.renew(first.rowId);
+    expect(await repos[0]!.claim(input('race-6'))).toEqual({ kind: 'replay', status: 202, body: { message: { id: 'm6' } } });
+  });
+
   it('frees a released key for the next claim', async () => {
     const claim = await repos[0]!.claim(input('race-4'));
     if (claim.kind !== 'claimed') throw new Error('expected a claim');

@@ -23,18 +23,23 @@ export interface ClaimInput {
   requestHash: string;
   ttlMs: number;
   /**
-   * How long an unanswered claim is held. Longer than any live request can take (sends time out at
-   * 60 s); after it, the claim is taken to be abandoned by a gateway that died mid-request and the
-   * next retry takes it over, instead of answering 409 "in progress" for the rest of the 24 h.
+   * How long an unanswered claim is held since it was taken or last renewed (`renew`, which the
+   * claimant does every CLAIM_RENEW_MS while its request runs). After it, the claim is taken to be
+   * abandoned by a gateway that died mid-request and the next retry takes it over, instead of
+   * answering 409 "in progress" for the rest of the 24 h.
    */
   claimLeaseMs?: number;
 }
 
-export const DEFAULT_CLAIM_LEASE_MS = 90_000;
+/** Three renewals long: a claimant misses two before anyone takes over. */
+export const DEFAULT_CLAIM_LEASE_MS = 15_000;
+export const CLAIM_RENEW_MS = 5_000;
 
 export interface IdempotencyRepository {
   claim(input: ClaimInput): Promise<ClaimResult>;
   complete(rowId: string, status: number, body: unknown): Promise<void>;
+  /** The claimant is still at work: the lease of an unanswered claim starts again. */
+  renew(rowId: string): Promise<void>;
   /** Frees a claim whose work failed, so a retry with the same key may try again. */
   release(rowId: string): Promise<void>;
   /** Removes expired rows; returns how many. */
@@ -95,6 +100,10 @@ export function createIdempotencyRepository(db: Database): IdempotencyRepository
 
     async complete(rowId, status, body) {
       await db.update(idempotencyKeys).set({ responseStatus: status, responseBody: body }).where(eq(idempotencyKeys.id, rowId));
+    },
+
+    async renew(rowId) {
+      await db.update(idempotencyKeys).set({ createdAt: sql`now()` }).where(and(eq(idempotencyKeys.id, rowId), isNull(idempotencyKeys.responseStatus)));
     },
 
     async release(rowId) {

@@ -137,6 +137,9 @@ beforeAll(async () => {
     usage: { record: (input) => void usage.push(input) },
     idempotency: createIdempotencyRepository(db),
     inProgressWaitMs: 3_000,
+    // A claim is taken over after 400 ms without renewal; the claimant renews every 100 ms.
+    claimLeaseMs: 400,
+    claimRenewMs: 100,
   });
 
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
@@ -342,6 +345,18 @@ describe('Idempotency-Key', () => {
     expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202]);
     expect(worker.sends).toHaveLength(1);
     expect(new Set(results.map((r) => r.json().message.id)).size).toBe(1);
+  });
+
+  it('renews its claim while a slow send runs: a retry after the lease waits for it instead of sending again', async () => {
+    worker.sendDelayMs = 1_500;
+    const first = send({ to, text: 'slow' }, { idempotencyKey: 'order-slow' });
+    await new Promise((r) => setTimeout(r, 700)); // past the 400 ms lease
+    const retry = send({ to, text: 'slow' }, { idempotencyKey: 'order-slow' });
+    const [a, b] = await Promise.all([first, retry]);
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(worker.sends).toHaveLength(1);
+    expect(b.json().message.id).toBe(a.json().message.id);
+    expect(b.headers['idempotent-replayed']).toBe('true');
   });
 
   it('keeps keys of different sessions apart', async () => {

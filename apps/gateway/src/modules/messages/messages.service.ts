@@ -13,7 +13,7 @@ import {
 } from '@wagate/contracts';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IdempotencyRepository } from './idempotency.repository.js';
-import { requestHash } from './idempotency.repository.js';
+import { CLAIM_RENEW_MS, DEFAULT_CLAIM_LEASE_MS, requestHash } from './idempotency.repository.js';
 import type {
   ApiKeyCaller,
   MessageLimits,
@@ -42,6 +42,9 @@ export interface MessagesServiceOptions<Row extends SessionRecord> {
   idempotency: IdempotencyRepository;
   /** How long a duplicate waits for the first request with its key before answering 409. */
   inProgressWaitMs?: number;
+  /** Idempotency claims: lease and renewal period (tests shorten them). */
+  claimLeaseMs?: number;
+  claimRenewMs?: number;
   /**
    * The worker fetches `media.url` from inside the network: this returns why a URL is refused
    * (private, loopback, metadata host…) or null. Without it any URL is passed on.
@@ -88,6 +91,8 @@ function sendRequestId(scope: string, key: string | undefined): string {
 export function createMessagesService<Row extends SessionRecord>(options: MessagesServiceOptions<Row>): MessagesService {
   const { sessions, routing, worker, limits, usage, idempotency } = options;
   const inProgressWaitMs = options.inProgressWaitMs ?? 5_000;
+  const claimLeaseMs = options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+  const claimRenewMs = options.claimRenewMs ?? CLAIM_RENEW_MS;
 
   async function ownSession(caller: ApiKeyCaller): Promise<Row> {
     // The key is bound to its session and user; both must still match (a moved or deleted session is gone).
@@ -159,7 +164,7 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
       const hash = requestHash(body);
       const deadline = Date.now() + inProgressWaitMs;
       for (;;) {
-        const claim = await idempotency.claim({ scope, key: idempotencyKey, requestHash: hash, ttlMs: IDEMPOTENCY_TTL_MS });
+        const claim = await idempotency.claim({ scope, key: idempotencyKey, requestHash: hash, ttlMs: IDEMPOTENCY_TTL_MS, claimLeaseMs });
         if (claim.kind === 'mismatch') {
           throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body.');
         }
@@ -169,11 +174,17 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
           await sleep(100);
           continue;
         }
+        // Renewed while the send runs (it may take up to the worker timeout): if this gateway dies,
+        // a retry takes the key over one lease later instead of answering 409 until the key expires.
+        const renewal = setInterval(() => void idempotency.renew(claim.rowId).catch(() => undefined), claimRenewMs);
+        renewal.unref();
         try {
           const response: MessageResponse = { message: await sendNow(caller, body, requestId) };
+          clearInterval(renewal);
           await idempotency.complete(claim.rowId, 202, response);
           return { status: 202, body: response, replayed: false };
         } catch (error) {
+          clearInterval(renewal);
           // Nothing is stored for a failure: the client retries with the same key, and the
           // deterministic request id keeps the worker from sending twice if it did send.
           await idempotency.release(claim.rowId);
