@@ -25,7 +25,7 @@ import { checkWebhookUrl, createWebhooksModule, webhooksRoutes, type WebhooksMod
 import { createIdempotencyRepository, createMessagesService, messagesRoutes } from './modules/messages/index.js';
 import { createSandboxPhonesRepository, createSandboxService, createWaSimControlClient, sandboxRoutes } from './modules/sandbox/index.js';
 import { createSessionsRepository, createSessionsService, publishLive, sessionLiveRoutes, sessionsRoutes, sessionView, webhookDisabledEvent } from './modules/sessions/index.js';
-import { createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
+import { INGEST_MEMORY_RETENTION_MS, createEventsIngest, createEventsRepository, eventsRoutes } from './modules/events/index.js';
 import { dashboardRoutes, defaultDashboardDir } from './modules/dashboard/index.js';
 import { createGatewayMetrics, registerMetrics, type GatewayMetricsOptions } from './modules/metrics/index.js';
 import { registerRequestContext } from './http/request-context.js';
@@ -289,11 +289,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       checkWebhookUrl(url, { allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, ...(deps.webhooks?.lookup ? { lookup: deps.webhooks.lookup } : {}) }),
   });
   await app.register(messagesRoutes, { service: messages, authenticator });
-  // Expired idempotency keys are dead weight once past 24 h; every replica sweeping is harmless (one DELETE).
+  // Expired idempotency keys are dead weight once past 24 h, and so are the ingest's processed
+  // event ids and past placements after a week; every replica sweeping is harmless (DELETEs).
   const idempotencySweep = setInterval(() => {
     createIdempotencyRepository(db)
       .deleteExpired()
       .catch((err: unknown) => app.log.warn({ err }, 'idempotency key sweep failed'));
+    createEventsRepository()
+      .prune(db, new Date(Date.now() - INGEST_MEMORY_RETENTION_MS))
+      .catch((err: unknown) => app.log.warn({ err }, 'ingest memory sweep failed'));
   }, 60 * 60 * 1000);
   idempotencySweep.unref();
   app.addHook('onClose', async () => clearInterval(idempotencySweep));

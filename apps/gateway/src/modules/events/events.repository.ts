@@ -1,6 +1,6 @@
 // The ingest's SQL: a batch of up to 500 events costs three statements, whatever its spread (four
 // when it carries late events from a worker the session has left).
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { SessionStatus } from '@wagate/contracts';
 import { schema } from '../../db/index.js';
 import type { Executor } from '../../db/index.js';
@@ -39,7 +39,17 @@ export interface EventsRepository {
    * history, as `placementKey(sessionId, epoch)` strings; one query for the whole batch.
    */
   heldPlacements(tx: Executor, workerId: string, pairs: { sessionId: string; epoch: number }[]): Promise<Set<string>>;
+  /**
+   * Forgets what the ingest remembers for dedupe and late events once it is older than `before`:
+   * processed event ids, and placements other than each session's current one. An event
+   * delivered after that (a worker journal older than the retention) may be processed twice, or
+   * refused as stale.
+   */
+  prune(db: Executor, before: Date): Promise<{ processedEvents: number; placements: number }>;
 }
+
+/** How long processed event ids and past placements are kept (see `EventsRepository.prune`). */
+export const INGEST_MEMORY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The key `heldPlacements` answers for one (session, epoch) pair. */
 export function placementKey(sessionId: string, epoch: number): string {
@@ -102,6 +112,21 @@ export function createEventsRepository(): EventsRepository {
         .from(sessionPlacements)
         .where(and(eq(sessionPlacements.workerId, workerId), sql`(${sessionPlacements.sessionId}, ${sessionPlacements.epoch}) in (${wanted})`));
       return new Set(rows.map((r) => placementKey(r.sessionId, r.epoch)));
+    },
+
+    async prune(db, before) {
+      const processed = await db.delete(processedEvents).where(lt(processedEvents.processedAt, before)).returning({ id: processedEvents.eventId });
+      const placements = await db
+        .delete(sessionPlacements)
+        .where(
+          and(
+            lt(sessionPlacements.placedAt, before),
+            // The current placement stays whatever its age: the session's worker sends under it.
+            sql`not exists (select 1 from ${sessions} s where s.id = ${sessionPlacements.sessionId} and s.epoch = ${sessionPlacements.epoch})`,
+          ),
+        )
+        .returning({ id: sessionPlacements.sessionId });
+      return { processedEvents: processed.length, placements: placements.length };
     },
   };
 }

@@ -1,4 +1,4 @@
-export { createEventsRepository } from './events.repository.js';
+export { INGEST_MEMORY_RETENTION_MS, createEventsRepository } from './events.repository.js';
 export type { EventsRepository, FencedSession, SessionChange } from './events.repository.js';
 export { createEventsIngest } from './events.service.js';
 export type { EventsIngest, EventsIngestDeps } from './events.service.js';
