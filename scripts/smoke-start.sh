@@ -5,9 +5,17 @@ cd "$(dirname "$0")/.."
 data=$(mktemp -d)
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 log="$data/start.log"
-DATA_DIR="$data" PORT="$port" LOG_LEVEL=warn npm start >"$log" 2>&1 &
+# Its own process group: npm does not pass SIGTERM on to the `wagate dev` it started, which
+# outlived every earlier run of this script (holding its port and ~500 MB).
+DATA_DIR="$data" PORT="$port" LOG_LEVEL=warn setsid npm start >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+cleanup() {
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
+}
 trap cleanup EXIT
 t0=$(date +%s%N)
 for _ in $(seq 1 120); do
