@@ -291,16 +291,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(messagesRoutes, { service: messages, authenticator });
   // Expired idempotency keys are dead weight once past 24 h, and so are the ingest's processed
   // event ids and past placements after a week; every replica sweeping is harmless (DELETEs).
-  const idempotencySweep = setInterval(() => {
-    createIdempotencyRepository(db)
-      .deleteExpired()
-      .catch((err: unknown) => app.log.warn({ err }, 'idempotency key sweep failed'));
-    createEventsRepository()
-      .prune(db, new Date(Date.now() - INGEST_MEMORY_RETENTION_MS))
-      .catch((err: unknown) => app.log.warn({ err }, 'ingest memory sweep failed'));
+  const sweptIdempotency = createIdempotencyRepository(db);
+  const sweptEvents = createEventsRepository();
+  const retentionSweep = setInterval(() => {
+    sweptIdempotency.deleteExpired().catch((err: unknown) => app.log.warn({ err }, 'idempotency key sweep failed'));
+    sweptEvents.prune(db, new Date(Date.now() - INGEST_MEMORY_RETENTION_MS)).catch((err: unknown) => app.log.warn({ err }, 'ingest memory sweep failed'));
   }, 60 * 60 * 1000);
-  idempotencySweep.unref();
-  app.addHook('onClose', async () => clearInterval(idempotencySweep));
+  retentionSweep.unref();
+  app.addHook('onClose', async () => clearInterval(retentionSweep));
   const sandboxControlUrl = deps.sandbox?.controlUrl ?? deps.config.SANDBOX_CONTROL_URL;
   if (deps.config.WA_NETWORK === 'sandbox') {
     if (sandboxControlUrl) {

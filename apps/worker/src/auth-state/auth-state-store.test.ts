@@ -80,13 +80,19 @@ describe('AuthStateStore', () => {
     expect(released).toBe(1);
     expect(Object.fromEntries(await store().getKeys('session', ['1.0']))).toEqual({ '1.0': 'ratchet-1' });
     // Another owner's guard is not removed by a stale one.
-    const mine = async () => () => undefined;
+    let mineAsked = 0;
+    const mine = async () => {
+      mineAsked++;
+      return () => undefined;
+    };
     a.setBatchGuard(mine);
     a.clearBatchGuard(async () => () => undefined);
     await a.setKeys([{ type: 'session', id: '2.0', value: 'ratchet-2' }]);
     expect(released).toBe(1);
+    expect(mineAsked).toBe(1);
     a.clearBatchGuard(mine);
     await a.setKeys([{ type: 'session', id: '3.0', value: 'ratchet-3' }]);
+    expect(mineAsked).toBe(1);
     expect(Object.fromEntries(await store().getKeys('session', ['2.0', '3.0']))).toEqual({ '2.0': 'ratchet-2', '3.0': 'ratchet-3' });
   });
 

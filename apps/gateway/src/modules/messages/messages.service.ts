@@ -180,15 +180,16 @@ export function createMessagesService<Row extends SessionRecord>(options: Messag
         renewal.unref();
         try {
           const response: MessageResponse = { message: await sendNow(caller, body, requestId) };
-          clearInterval(renewal);
           await idempotency.complete(claim.rowId, 202, response);
           return { status: 202, body: response, replayed: false };
         } catch (error) {
-          clearInterval(renewal);
           // Nothing is stored for a failure: the client retries with the same key, and the
           // deterministic request id keeps the worker from sending twice if it did send.
           await idempotency.release(claim.rowId);
           throw error;
+        } finally {
+          // A renewal racing with complete or release changes nothing: it only touches an unanswered row.
+          clearInterval(renewal);
         }
       }
     },

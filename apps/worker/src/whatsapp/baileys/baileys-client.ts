@@ -178,7 +178,7 @@ class BaileysClient implements WhatsAppClient {
     // Baileys decrypts and announces one message at a time (its message mutex), so what was
     // decrypted up to now is this message and those announced before it.
     const covers = this.#gate.decrypts;
-    this.#gate.announced(covers);
+    this.#gate.announced();
     if (mapped.length === 0) return this.#gate.journaled(covers);
     // Journaled: the receipts the gate holds for them may go.
     void this.#announce(mapped, type === 'notify' ? 'live' : 'history').finally(() => this.#gate.journaled(covers));

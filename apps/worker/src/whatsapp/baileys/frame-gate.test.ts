@@ -109,7 +109,7 @@ describe('FrameGate', () => {
     finish();
     await first;
     const covers = gate.decrypts;
-    gate.announced(covers);
+    gate.announced();
     for (let i = 0; i < 5; i++) await tick();
     expect(taken).toBe(false); // decrypted, not journaled yet
     gate.journaled(covers);
@@ -130,7 +130,7 @@ describe('FrameGate', () => {
     // Not announced yet: the stanza is still being decrypted, so its next part may not wait.
     await gate.decrypt(async () => 'group text');
     expect(taken).toBe(false);
-    gate.announced(gate.decrypts);
+    gate.announced();
     gate.journaled(gate.decrypts);
     (await hold)();
     expect(taken).toBe(true);

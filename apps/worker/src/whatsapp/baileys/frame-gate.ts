@@ -20,7 +20,7 @@ export interface FrameGateOptions {
 
 export interface FrameGateStats {
   framesWritten: number;
-  /** Rounds that released frames after `journalWaitMs` with decrypted messages still unjournaled. */
+  /** Rounds that released frames, or let a key batch be taken, after `journalWaitMs` with decrypted messages still unjournaled. */
   journalWaitTimeouts: number;
   /** Rounds that waited for a state flush to be retried. */
   flushRetries: number;
@@ -142,11 +142,11 @@ export class FrameGate {
   }
 
   /**
-   * Baileys emitted the messages decrypted so far (`upTo`, what `decrypts` was then): the stanza
-   * they came in is done, its journaling has begun. Called at the emit, before `journaled`.
+   * Baileys emitted what was decrypted so far: the stanza it came in is done, its journaling has
+   * begun. Called at the emit, before `journaled`.
    */
-  announced(upTo: number): void {
-    this.#announced = Math.max(this.#announced, upTo);
+  announced(): void {
+    this.#announced = this.#decrypts;
   }
 
   /**
